@@ -1,0 +1,1 @@
+//! The administration REST API under /api/v3.

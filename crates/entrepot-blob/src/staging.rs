@@ -1,0 +1,505 @@
+//! Local staging shared by every backend: verified temp-file writes and resumable upload
+//! sessions, both on a local directory.
+//!
+//! Layout under the staging base (the store root for `FsBlobStore`):
+//!
+//! ```text
+//! tmp/put-<uuid>           a `put` in flight; verified, then published and removed
+//! uploads/<id>/startedat   RFC 3339 UTC start time, written first
+//! uploads/<id>/data        bytes received so far; its existence is the session's
+//! ```
+//!
+//! Writes are pipelined: the async side gathers up to `WRITE_BATCH` bytes of `Bytes`
+//! chunks from the body while a blocking task hashes and `write_vectored`s the previous
+//! batch, so the network, the hash and the disk overlap and no byte is copied in user space.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, IoSlice, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::StreamExt;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+use uuid::Uuid;
+
+use crate::error::BlobError;
+use crate::hash::{Hasher, hash_file, verify};
+use crate::store::{BlobInfo, ByteStream, PutOptions, UploadId, UploadInfo, UploadOptions};
+
+/// Bytes gathered before handing a batch to the disk: big enough to amortise the
+/// blocking-pool hop and the syscall, small enough that two batches per concurrent upload
+/// (one gathering, one writing) stay cheap.
+const WRITE_BATCH: usize = 1 << 20;
+/// Stay well below IOV_MAX (1024 on Linux) for one `writev`.
+const MAX_IOVECS: usize = 512;
+
+const DATA: &str = "data";
+const STARTED_AT: &str = "startedat";
+
+/// Runs blocking filesystem work off the async threads.
+pub(crate) async fn blocking<T, F>(f: F) -> io::Result<T>
+where
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await.map_err(io::Error::other)?
+}
+
+/// A temp file removed when dropped, so every early return, error and cancelled future
+/// cleans up after itself. A hard crash is covered by the startup sweep instead.
+pub(crate) struct TempFile {
+    path: PathBuf,
+}
+
+impl TempFile {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        match fs::remove_file(&self.path) {
+            Ok(()) => {}
+            // Already moved into place by a rename.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "could not remove blob temp file"),
+        }
+    }
+}
+
+/// A verified `put` waiting to be published; dropping it discards the temp file.
+pub(crate) struct Staged {
+    pub(crate) file: TempFile,
+    pub(crate) info: BlobInfo,
+}
+
+/// A verified upload waiting to be published. Holds the session lock so nothing appends
+/// to or aborts the session while the backend moves `data` into place.
+pub(crate) struct StagedUpload {
+    pub(crate) data: PathBuf,
+    pub(crate) info: BlobInfo,
+    id: UploadId,
+    lock: OwnedMutexGuard<Session>,
+}
+
+/// In-process state of one upload session: only the incremental hasher, which cannot be
+/// persisted. `None` means it is lost (restart, failed write) and commit must rehash.
+#[derive(Default)]
+pub(crate) struct Session {
+    hasher: Option<Hasher>,
+}
+
+pub(crate) struct Staging {
+    tmp_dir: PathBuf,
+    uploads_dir: PathBuf,
+    durable: bool,
+    /// Per-session locks. Entries are created on use and dropped on commit/abort or when the
+    /// session turns out not to exist, so unknown ids from clients do not accumulate.
+    sessions: StdMutex<HashMap<UploadId, Arc<Mutex<Session>>>>,
+}
+
+impl fmt::Debug for Staging {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Staging")
+            .field("tmp_dir", &self.tmp_dir)
+            .field("uploads_dir", &self.uploads_dir)
+            .field("durable", &self.durable)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Staging {
+    /// Creates the staging directories under `base` and sweeps what a previous process
+    /// left in `tmp/` (entries untouched for `sweep_grace`).
+    pub(crate) async fn open(base: &Path, durable: bool, sweep_grace: Duration) -> Result<Self, BlobError> {
+        let staging = Self {
+            tmp_dir: base.join("tmp"),
+            uploads_dir: base.join("uploads"),
+            durable,
+            sessions: StdMutex::default(),
+        };
+        let (tmp, uploads) = (staging.tmp_dir.clone(), staging.uploads_dir.clone());
+        blocking(move || {
+            fs::create_dir_all(&tmp)?;
+            fs::create_dir_all(&uploads)
+        })
+        .await?;
+        let removed = staging.sweep(sweep_grace).await?;
+        if removed > 0 {
+            tracing::info!(removed, dir = %staging.tmp_dir.display(), "swept stale blob temp files");
+        }
+        Ok(staging)
+    }
+
+    /// Streams `body` to a fresh temp file, hashing on the way, and verifies it.
+    pub(crate) async fn write_temp(&self, mut body: ByteStream, opts: &PutOptions) -> Result<Staged, BlobError> {
+        let temp = TempFile { path: self.tmp_dir.join(format!("put-{}", Uuid::new_v4())) };
+        let path = temp.path.clone();
+        let file = blocking(move || File::create_new(path)).await?;
+        let sink = Sink { file, hasher: Some(Hasher::new(opts.wants_sha512())), written: 0, _lock: None };
+        let (sink, result) = pump(sink, &mut body, opts.size).await;
+        result.map_err(PumpError::into_blob)?;
+        let Some(Sink { file, hasher: Some(hasher), .. }) = sink else {
+            return Err(io::Error::other("blob write task lost its state").into());
+        };
+        let info = hasher.finish();
+        verify(&info, opts)?;
+        if self.durable {
+            blocking(move || file.sync_all()).await?;
+        }
+        Ok(Staged { file: temp, info })
+    }
+
+    pub(crate) async fn start(&self, opts: UploadOptions) -> Result<UploadId, BlobError> {
+        let id = UploadId::generate();
+        let dir = self.session_dir(&id);
+        let started = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        blocking(move || {
+            fs::create_dir(&dir)?;
+            fs::write(dir.join(STARTED_AT), started)?;
+            // Last, because its existence is what makes the session real.
+            File::create_new(dir.join(DATA)).map(drop)
+        })
+        .await?;
+        // A fresh hasher at offset 0, so appends hash as they go and commit need not reread.
+        let session = Session { hasher: Some(Hasher::new(opts.sha512)) };
+        self.lock_table().insert(id, Arc::new(Mutex::new(session)));
+        Ok(id)
+    }
+
+    pub(crate) async fn append(&self, id: &UploadId, offset: u64, mut body: ByteStream) -> Result<u64, BlobError> {
+        let mut lock = self.lock(id).await?;
+        let data = self.data_path(id);
+        let (file, len) = blocking(move || {
+            let file = OpenOptions::new().append(true).open(data)?;
+            let len = file.metadata()?.len();
+            Ok((file, len))
+        })
+        .await
+        .map_err(upload_not_found)?;
+        if offset != len {
+            return Err(BlobError::BadOffset { expected: len, got: offset });
+        }
+        let hasher = lock.hasher.take().filter(|h| h.size() == len);
+        // The lock travels with the file into the write task: if this future is dropped
+        // mid-batch, the session stays locked until that batch has reached the file.
+        let sink = Sink { file, hasher, written: 0, _lock: Some(lock) };
+        let (sink, result) = pump(sink, &mut body, None).await;
+        let Some(mut sink) = sink else {
+            return Err(result.err().map_or_else(|| io::Error::other("append task lost").into(), PumpError::into_blob));
+        };
+        let new_len = len + sink.written;
+        if let Some(lock) = sink._lock.as_mut() {
+            // After a failed write the file may hold bytes the hasher did not see (or the
+            // reverse), so only a clean run keeps the incremental state.
+            lock.hasher = match &result {
+                Err(PumpError::Io(_)) => None,
+                _ => sink.hasher.take(),
+            };
+        }
+        drop(sink);
+        result.map_err(PumpError::into_blob)?;
+        Ok(new_len)
+    }
+
+    pub(crate) async fn status(&self, id: &UploadId) -> Result<UploadInfo, BlobError> {
+        let (dir, id) = (self.session_dir(id), *id);
+        blocking(move || read_session(&dir, id)).await.map_err(upload_not_found)
+    }
+
+    /// Verifies the session's data; on a mismatch the session is discarded.
+    pub(crate) async fn prepare_commit(&self, id: &UploadId, opts: &PutOptions) -> Result<StagedUpload, BlobError> {
+        let mut lock = self.lock(id).await?;
+        let data = self.data_path(id);
+        let path = data.clone();
+        let len = blocking(move || Ok(fs::metadata(path)?.len())).await.map_err(upload_not_found)?;
+        if let Some(expected) = opts.size
+            && expected != len
+        {
+            self.remove_session(id, lock).await?;
+            return Err(BlobError::SizeMismatch { expected, actual: len });
+        }
+        let want_sha512 = opts.wants_sha512();
+        let info = match lock.hasher.take() {
+            Some(h) if h.size() == len && (h.has_sha512() || !want_sha512) => h.finish(),
+            _ => {
+                tracing::debug!(upload = %id, len, "rehashing upload data");
+                let path = data.clone();
+                blocking(move || hash_file(&path, want_sha512)).await?.finish()
+            }
+        };
+        if let Err(e) = verify(&info, opts) {
+            self.remove_session(id, lock).await?;
+            return Err(e);
+        }
+        if self.durable {
+            let path = data.clone();
+            blocking(move || File::open(path)?.sync_all()).await?;
+        }
+        Ok(StagedUpload { data, info, id: *id, lock })
+    }
+
+    /// Drops a session whose data has been published. The blob is already safe, so a
+    /// failure here is only logged: the janitor will expire the leftover.
+    pub(crate) async fn finish_commit(&self, staged: StagedUpload) {
+        let id = staged.id;
+        if let Err(e) = self.remove_session(&id, staged.lock).await {
+            tracing::warn!(upload = %id, error = %e, "could not remove committed upload session");
+        }
+    }
+
+    pub(crate) async fn abort(&self, id: &UploadId) -> Result<(), BlobError> {
+        let lock = self.lock(id).await?;
+        self.remove_session(id, lock).await
+    }
+
+    pub(crate) async fn list_older_than(&self, cutoff: DateTime<Utc>) -> Result<Vec<UploadInfo>, BlobError> {
+        let dir = self.uploads_dir.clone();
+        let mut sessions = blocking(move || {
+            let mut out = Vec::new();
+            for entry in fs::read_dir(&dir)? {
+                let entry = entry?;
+                let Some(id) = entry.file_name().to_str().and_then(|n| n.parse::<UploadId>().ok()) else {
+                    continue;
+                };
+                match read_session(&entry.path(), id) {
+                    Ok(info) if info.started_at < cutoff => out.push(info),
+                    Ok(_) => {}
+                    // Half-created, or committed/aborted while we looked.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+        sessions.sort_by_key(|s| s.started_at);
+        Ok(sessions)
+    }
+
+    pub(crate) async fn sweep(&self, older_than: Duration) -> Result<usize, BlobError> {
+        let (tmp, uploads) = (self.tmp_dir.clone(), self.uploads_dir.clone());
+        Ok(blocking(move || sweep_dirs(&tmp, &uploads, older_than)).await?)
+    }
+
+    fn session_dir(&self, id: &UploadId) -> PathBuf {
+        self.uploads_dir.join(id.to_string())
+    }
+
+    fn data_path(&self, id: &UploadId) -> PathBuf {
+        self.session_dir(id).join(DATA)
+    }
+
+    fn lock_table(&self) -> std::sync::MutexGuard<'_, HashMap<UploadId, Arc<Mutex<Session>>>> {
+        // The table is only ever left consistent (single insert/remove), so poisoning by a
+        // panic elsewhere is harmless.
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks a session that exists on disk.
+    async fn lock(&self, id: &UploadId) -> Result<OwnedMutexGuard<Session>, BlobError> {
+        let cell = self.lock_table().entry(*id).or_default().clone();
+        let lock = cell.lock_owned().await;
+        let data = self.data_path(id);
+        if blocking(move || data.try_exists()).await? {
+            Ok(lock)
+        } else {
+            drop(lock);
+            self.lock_table().remove(id);
+            Err(BlobError::UploadNotFound)
+        }
+    }
+
+    async fn remove_session(&self, id: &UploadId, lock: OwnedMutexGuard<Session>) -> Result<(), BlobError> {
+        let dir = self.session_dir(id);
+        let result = blocking(move || match fs::remove_dir_all(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        })
+        .await;
+        drop(lock);
+        self.lock_table().remove(id);
+        Ok(result?)
+    }
+}
+
+fn upload_not_found(e: io::Error) -> BlobError {
+    if e.kind() == io::ErrorKind::NotFound {
+        BlobError::UploadNotFound
+    } else {
+        BlobError::Io(e)
+    }
+}
+
+fn read_session(dir: &Path, id: UploadId) -> io::Result<UploadInfo> {
+    let size = fs::metadata(dir.join(DATA))?.len();
+    let started_at = fs::read_to_string(dir.join(STARTED_AT))
+        .ok()
+        .and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok())
+        .map(|t| t.with_timezone(&Utc))
+        // A torn or missing stamp (crash during start) falls back to the directory's
+        // mtime, so the session still expires.
+        .or_else(|| fs::metadata(dir).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from))
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    Ok(UploadInfo { id, size, started_at })
+}
+
+fn sweep_dirs(tmp: &Path, uploads: &Path, older_than: Duration) -> io::Result<usize> {
+    let cutoff = SystemTime::now().checked_sub(older_than).unwrap_or(UNIX_EPOCH);
+    let is_stale = |meta: &fs::Metadata| meta.modified().map(|m| m <= cutoff).unwrap_or(true);
+    let ignore_gone = |r: io::Result<()>| match r {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        other => other.map(|()| true),
+    };
+    let mut removed = 0;
+    for entry in fs::read_dir(tmp)? {
+        let entry = entry?;
+        let Ok(meta) = entry.metadata() else { continue };
+        if !is_stale(&meta) {
+            continue;
+        }
+        let path = entry.path();
+        let gone = if meta.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+        removed += usize::from(ignore_gone(gone)?);
+    }
+    // Session directories that never got their data file: a crash inside `start`.
+    for entry in fs::read_dir(uploads)? {
+        let entry = entry?;
+        let path = entry.path();
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_dir() || path.join(DATA).try_exists()? || !is_stale(&meta) {
+            continue;
+        }
+        removed += usize::from(ignore_gone(fs::remove_dir_all(&path))?);
+    }
+    Ok(removed)
+}
+
+/// The destination of a pumped stream, moved into and out of blocking write tasks.
+struct Sink {
+    file: File,
+    hasher: Option<Hasher>,
+    written: u64,
+    _lock: Option<OwnedMutexGuard<Session>>,
+}
+
+enum PumpError {
+    Body(io::Error),
+    Io(io::Error),
+    TooLarge { limit: u64, received: u64 },
+}
+
+impl PumpError {
+    fn into_blob(self) -> BlobError {
+        match self {
+            Self::Body(e) => BlobError::Body(e),
+            Self::Io(e) => BlobError::Io(e),
+            Self::TooLarge { limit, received } => BlobError::SizeMismatch { expected: limit, actual: received },
+        }
+    }
+}
+
+/// Copies `body` into `sink`, hashing on the way, with one batch being written while the
+/// next is gathered. Bytes received before a body error are still written (resumable
+/// uploads keep them). Returns the sink unless a write task panicked.
+async fn pump(sink: Sink, body: &mut ByteStream, limit: Option<u64>) -> (Option<Sink>, Result<(), PumpError>) {
+    type Writing = tokio::task::JoinHandle<(Sink, io::Result<()>)>;
+
+    async fn settle(handle: Writing) -> Result<Sink, (Option<Sink>, PumpError)> {
+        match handle.await {
+            Ok((sink, Ok(()))) => Ok(sink),
+            Ok((sink, Err(e))) => Err((Some(sink), PumpError::Io(e))),
+            Err(e) => Err((None, PumpError::Io(io::Error::other(e)))),
+        }
+    }
+
+    let mut idle = Some(sink);
+    let mut writing: Option<Writing> = None;
+    let mut received: u64 = 0;
+    loop {
+        let mut batch: Vec<Bytes> = Vec::new();
+        let mut batch_len = 0;
+        let mut stop = None;
+        let mut eof = false;
+        while batch_len < WRITE_BATCH && batch.len() < MAX_IOVECS {
+            match body.next().await {
+                None => {
+                    eof = true;
+                    break;
+                }
+                Some(Err(e)) => {
+                    stop = Some(PumpError::Body(e));
+                    break;
+                }
+                Some(Ok(chunk)) => {
+                    received += chunk.len() as u64;
+                    if let Some(limit) = limit
+                        && received > limit
+                    {
+                        stop = Some(PumpError::TooLarge { limit, received });
+                        break;
+                    }
+                    if !chunk.is_empty() {
+                        batch_len += chunk.len();
+                        batch.push(chunk);
+                    }
+                }
+            }
+        }
+        if let Some(handle) = writing.take() {
+            match settle(handle).await {
+                Ok(sink) => idle = Some(sink),
+                Err((sink, e)) => return (sink, Err(e)),
+            }
+        }
+        if let Some(stop @ PumpError::TooLarge { .. }) = stop {
+            // The content is refused anyway; do not spend disk on it.
+            return (idle, Err(stop));
+        }
+        if !batch.is_empty()
+            && let Some(sink) = idle.take()
+        {
+            let handle = tokio::task::spawn_blocking(move || write_batch(sink, batch));
+            if stop.is_none() && !eof {
+                writing = Some(handle);
+                continue;
+            }
+            match settle(handle).await {
+                Ok(sink) => idle = Some(sink),
+                Err((sink, e)) => return (sink, Err(e)),
+            }
+        }
+        return (idle, stop.map_or(Ok(()), Err));
+    }
+}
+
+fn write_batch(mut sink: Sink, batch: Vec<Bytes>) -> (Sink, io::Result<()>) {
+    if let Some(hasher) = sink.hasher.as_mut() {
+        hasher.update(&batch);
+    }
+    let result = write_all_vectored(&mut sink.file, &batch);
+    if result.is_ok() {
+        sink.written += batch.iter().map(|b| b.len() as u64).sum::<u64>();
+    }
+    (sink, result)
+}
+
+fn write_all_vectored(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
+    let mut remaining = &mut slices[..];
+    while !remaining.is_empty() {
+        match file.write_vectored(remaining) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut remaining, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! The service layer every registry front-end and the API go through.

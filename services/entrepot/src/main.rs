@@ -1,0 +1,2 @@
+//! The `entrepot` binary.
+fn main() {}
