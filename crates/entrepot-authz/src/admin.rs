@@ -117,7 +117,11 @@ fn admin_rule(
     };
     match op {
         AdminOp::CreateUser | AdminOp::ListUsers | AdminOp::SetSiteAdmin => site_admin_only(),
-        AdminOp::CreateOrg => Ok(()),
+        // Anyone may found an organization, owned by themselves; naming another owner is a site admin's act.
+        AdminOp::CreateOrg => match facts.target_user {
+            Some(owner) if owner != user.id => site_admin_only(),
+            _ => Ok(()),
+        },
         AdminOp::ManageOwnTokens | AdminOp::ManageUserTokens => match facts.target_user {
             Some(target) if target != user.id => site_admin_only(),
             Some(_) => Ok(()),

@@ -7,7 +7,7 @@
 //! is enough.
 
 use crate::decision::{Decision, Deny, Forbidden};
-use crate::model::{Operation, PackageFacts, Principal, Role, Visibility};
+use crate::model::{Operation, PackageFacts, PackageType, Principal, Role, Visibility};
 use crate::policy::Policy;
 use crate::roles::{Access, effective_visibility, package_access};
 
@@ -77,5 +77,16 @@ pub(crate) fn role_shortfall(access: Access, need: Role) -> Option<Forbidden> {
             have: access.role,
             need,
         })
+    }
+}
+
+/// How to refuse any operation on a package that does not exist (or is deleted): a principal that could
+/// authenticate and then see it is asked to (401), so that clients which only send credentials after a challenge
+/// (Maven, Gradle, NuGet) retry with them; everyone else learns nothing (404).
+pub fn deny_missing(policy: &Policy, principal: &Principal, package_type: PackageType) -> Deny {
+    if !principal.is_authenticated() && !policy.anonymous_read(package_type) {
+        Deny::Unauthenticated
+    } else {
+        Deny::NotFound
     }
 }

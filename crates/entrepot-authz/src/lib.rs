@@ -39,7 +39,7 @@ pub mod settings;
 
 pub use admin::{AdminFacts, AdminOp, authorize_admin, may_grant_scopes};
 pub use create::{CreateFacts, CreationPlan, authorize_create, plan_creation};
-pub use decide::authorize;
+pub use decide::{authorize, deny_missing};
 pub use decision::{Decision, Deny, Forbidden};
 pub use model::{
     AccountId, Operation, OrgFacts, OrgRole, OwnerFacts, PackageFacts, PackageType, ParseError,

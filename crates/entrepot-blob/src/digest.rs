@@ -54,7 +54,9 @@ impl FromStr for DigestAlgorithm {
         match s {
             "sha256" => Ok(Self::Sha256),
             "sha512" => Ok(Self::Sha512),
-            _ if is_algorithm_syntax(s) => Err(DigestParseError::UnsupportedAlgorithm(s.to_owned())),
+            _ if is_algorithm_syntax(s) => {
+                Err(DigestParseError::UnsupportedAlgorithm(s.to_owned()))
+            }
             _ => Err(DigestParseError::InvalidFormat("malformed algorithm")),
         }
     }
@@ -87,7 +89,10 @@ pub struct Digest {
 
 impl Digest {
     /// Builds a digest from an algorithm and its hex value, validating the hex.
-    pub fn new(algorithm: DigestAlgorithm, hex: impl Into<String>) -> Result<Self, DigestParseError> {
+    pub fn new(
+        algorithm: DigestAlgorithm,
+        hex: impl Into<String>,
+    ) -> Result<Self, DigestParseError> {
         let hex = hex.into();
         check_hex(algorithm, &hex)?;
         Ok(Self { algorithm, hex })
@@ -154,7 +159,9 @@ pub fn validate_sha256_hex(hex: &str) -> Result<(), DigestParseError> {
 
 fn check_hex(algorithm: DigestAlgorithm, hex: &str) -> Result<(), DigestParseError> {
     if hex.len() != algorithm.hex_len() {
-        return Err(DigestParseError::InvalidFormat("wrong length for algorithm"));
+        return Err(DigestParseError::InvalidFormat(
+            "wrong length for algorithm",
+        ));
     }
     if !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(DigestParseError::InvalidFormat("not lowercase hex"));
@@ -165,7 +172,7 @@ fn check_hex(algorithm: DigestAlgorithm, hex: &str) -> Result<(), DigestParseErr
 fn is_algorithm_syntax(s: &str) -> bool {
     let is_component_byte = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     !s.is_empty()
-        && s.split(|c| matches!(c, '+' | '.' | '_' | '-'))
+        && s.split(['+', '.', '_', '-'])
             .all(|component| !component.is_empty() && component.bytes().all(is_component_byte))
 }
 
@@ -180,7 +187,10 @@ mod tests {
     }
 
     fn unsupported(s: &str) -> bool {
-        matches!(s.parse::<Digest>(), Err(DigestParseError::UnsupportedAlgorithm(_)))
+        matches!(
+            s.parse::<Digest>(),
+            Err(DigestParseError::UnsupportedAlgorithm(_))
+        )
     }
 
     #[test]
@@ -225,7 +235,9 @@ mod tests {
     fn unknown_but_well_formed_algorithm_is_unsupported() {
         assert!(unsupported(&format!("sha384:{EMPTY_SHA256}")));
         assert!(unsupported("blake3:abcdef"));
-        assert!(unsupported("multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8"));
+        assert!(unsupported(
+            "multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8"
+        ));
         assert_eq!(
             "md5:abc".parse::<Digest>(),
             Err(DigestParseError::UnsupportedAlgorithm("md5".into()))

@@ -39,7 +39,10 @@ use futures_util::StreamExt;
 use crate::digest::validate_sha256_hex;
 use crate::error::BlobError;
 use crate::staging::{Staging, blocking};
-use crate::store::{BlobReader, BlobStore, ByteRange, ByteStream, PutOptions, PutOutcome, UploadId, UploadInfo, UploadOptions};
+use crate::store::{
+    BlobReader, BlobStore, ByteRange, ByteStream, PutOptions, PutOutcome, UploadId, UploadInfo,
+    UploadOptions,
+};
 
 /// Size of the chunks a blob is read in: large enough for few blocking-pool hops, small
 /// enough to start the HTTP answer quickly.
@@ -58,7 +61,10 @@ pub struct FsOptions {
 
 impl Default for FsOptions {
     fn default() -> Self {
-        Self { sweep_grace: Duration::ZERO, durable: true }
+        Self {
+            sweep_grace: Duration::ZERO,
+            durable: true,
+        }
     }
 }
 
@@ -83,7 +89,12 @@ impl FsBlobStore {
         let dir = blobs_dir.clone();
         blocking(move || fs::create_dir_all(dir)).await?;
         let staging = Staging::open(&root, opts.durable, opts.sweep_grace).await?;
-        Ok(Self { root, blobs_dir, durable: opts.durable, staging })
+        Ok(Self {
+            root,
+            blobs_dir,
+            durable: opts.durable,
+            staging,
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -104,7 +115,9 @@ impl FsBlobStore {
 }
 
 fn link_into_place(src: &Path, dst: &Path, durable: bool) -> io::Result<bool> {
-    let shard = dst.parent().ok_or_else(|| io::Error::other("blob path has no parent"))?;
+    let shard = dst
+        .parent()
+        .ok_or_else(|| io::Error::other("blob path has no parent"))?;
     if !shard.is_dir() {
         fs::create_dir_all(shard)?;
         if durable && let Some(parent) = shard.parent() {
@@ -115,7 +128,12 @@ fn link_into_place(src: &Path, dst: &Path, durable: bool) -> io::Result<bool> {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
         // Filesystems without hard links (some FUSE, SMB, vfat mounts).
-        Err(e) if matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::PermissionDenied) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::Unsupported | io::ErrorKind::PermissionDenied
+            ) =>
+        {
             if dst.try_exists()? {
                 return Ok(false);
             }
@@ -154,7 +172,10 @@ fn file_stream(file: File, range: Range<u64>) -> ByteStream {
             let mut buf = Vec::with_capacity(want as usize);
             (&file).take(want).read_to_end(&mut buf)?;
             if (buf.len() as u64) < want {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob file shorter than its size"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "blob file shorter than its size",
+                ));
             }
             Ok((file, Bytes::from(buf)))
         })
@@ -165,15 +186,24 @@ fn file_stream(file: File, range: Range<u64>) -> ByteStream {
 }
 
 fn not_found(e: io::Error) -> BlobError {
-    if e.kind() == io::ErrorKind::NotFound { BlobError::NotFound } else { BlobError::Io(e) }
+    if e.kind() == io::ErrorKind::NotFound {
+        BlobError::NotFound
+    } else {
+        BlobError::Io(e)
+    }
 }
 
 #[async_trait]
 impl BlobStore for FsBlobStore {
     async fn put(&self, body: ByteStream, opts: PutOptions) -> Result<PutOutcome, BlobError> {
         let staged = self.staging.write_temp(body, &opts).await?;
-        let created = self.publish(staged.file.path().to_owned(), &staged.info.sha256).await?;
-        Ok(PutOutcome { info: staged.info, created })
+        let created = self
+            .publish(staged.file.path().to_owned(), &staged.info.sha256)
+            .await?;
+        Ok(PutOutcome {
+            info: staged.info,
+            created,
+        })
     }
 
     async fn stat(&self, sha256: &str) -> Result<Option<u64>, BlobError> {
@@ -210,7 +240,11 @@ impl BlobStore for FsBlobStore {
         } else {
             file
         };
-        Ok(BlobReader { size, stream: file_stream(file, range.clone()), range })
+        Ok(BlobReader {
+            size,
+            stream: file_stream(file, range.clone()),
+            range,
+        })
     }
 
     async fn delete(&self, sha256: &str) -> Result<bool, BlobError> {
@@ -230,7 +264,12 @@ impl BlobStore for FsBlobStore {
         self.staging.start(opts).await
     }
 
-    async fn append_upload(&self, id: &UploadId, offset: u64, body: ByteStream) -> Result<u64, BlobError> {
+    async fn append_upload(
+        &self,
+        id: &UploadId,
+        offset: u64,
+        body: ByteStream,
+    ) -> Result<u64, BlobError> {
         self.staging.append(id, offset, body).await
     }
 
@@ -238,9 +277,15 @@ impl BlobStore for FsBlobStore {
         self.staging.status(id).await
     }
 
-    async fn commit_upload(&self, id: &UploadId, opts: PutOptions) -> Result<PutOutcome, BlobError> {
+    async fn commit_upload(
+        &self,
+        id: &UploadId,
+        opts: PutOptions,
+    ) -> Result<PutOutcome, BlobError> {
         let staged = self.staging.prepare_commit(id, &opts).await?;
-        let created = self.publish(staged.data.clone(), &staged.info.sha256).await?;
+        let created = self
+            .publish(staged.data.clone(), &staged.info.sha256)
+            .await?;
         let info = staged.info.clone();
         self.staging.finish_commit(staged).await;
         Ok(PutOutcome { info, created })
@@ -250,7 +295,10 @@ impl BlobStore for FsBlobStore {
         self.staging.abort(id).await
     }
 
-    async fn list_uploads_older_than(&self, cutoff: DateTime<Utc>) -> Result<Vec<UploadInfo>, BlobError> {
+    async fn list_uploads_older_than(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<UploadInfo>, BlobError> {
         self.staging.list_older_than(cutoff).await
     }
 

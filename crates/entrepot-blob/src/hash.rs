@@ -30,7 +30,11 @@ pub(crate) struct Hasher {
 
 impl Hasher {
     pub(crate) fn new(sha512: bool) -> Self {
-        Self { sha256: Sha256::new(), sha512: sha512.then(Sha512::new), size: 0 }
+        Self {
+            sha256: Sha256::new(),
+            sha512: sha512.then(Sha512::new),
+            size: 0,
+        }
     }
 
     /// Bytes hashed so far.
@@ -56,7 +60,9 @@ impl Hasher {
             done_in_parallel = std::thread::scope(|scope| {
                 let side = std::thread::Builder::new()
                     .name("blob-sha512".into())
-                    .spawn_scoped(scope, || chunks.iter().for_each(|c| sha512.update(c.as_ref())));
+                    .spawn_scoped(scope, || {
+                        chunks.iter().for_each(|c| sha512.update(c.as_ref()))
+                    });
                 chunks.iter().for_each(|c| sha256.update(c.as_ref()));
                 match side {
                     Ok(handle) => {
@@ -109,7 +115,10 @@ pub(crate) fn verify(info: &BlobInfo, opts: &PutOptions) -> Result<(), BlobError
     if let Some(expected) = opts.size
         && expected != info.size
     {
-        return Err(BlobError::SizeMismatch { expected, actual: info.size });
+        return Err(BlobError::SizeMismatch {
+            expected,
+            actual: info.size,
+        });
     }
     let Some(expected) = &opts.digest else {
         return Ok(());
@@ -174,10 +183,19 @@ mod tests {
         h.update(&[b"hello"]);
         let info = h.finish();
         let good = Digest::sha256(HELLO_SHA256).unwrap();
-        assert!(verify(&info, &PutOptions::new().expect_digest(good.clone()).expect_size(5)).is_ok());
+        assert!(
+            verify(
+                &info,
+                &PutOptions::new().expect_digest(good.clone()).expect_size(5)
+            )
+            .is_ok()
+        );
         assert!(matches!(
             verify(&info, &PutOptions::new().expect_digest(good).expect_size(4)),
-            Err(BlobError::SizeMismatch { expected: 4, actual: 5 })
+            Err(BlobError::SizeMismatch {
+                expected: 4,
+                actual: 5
+            })
         ));
         let bad = Digest::sha256("0".repeat(64)).unwrap();
         assert!(matches!(

@@ -28,8 +28,8 @@ pub use error::BlobError;
 pub use fs::{FsBlobStore, FsOptions};
 pub use object::ObjectBlobStore;
 pub use store::{
-    BlobInfo, BlobReader, BlobStore, ByteRange, ByteStream, PutOptions, PutOutcome, UploadId, UploadInfo,
-    UploadOptions, bytes_stream,
+    BlobInfo, BlobReader, BlobStore, ByteRange, ByteStream, PutOptions, PutOutcome, UploadId,
+    UploadInfo, UploadOptions, bytes_stream,
 };
 
 /// Re-exported so callers can build an [`ObjectBlobStore`] without depending on the exact

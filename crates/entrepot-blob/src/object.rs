@@ -29,7 +29,10 @@ use object_store::{GetOptions, GetRange, ObjectStore, PutMode, PutPayload};
 use crate::digest::validate_sha256_hex;
 use crate::error::BlobError;
 use crate::staging::{Staging, blocking};
-use crate::store::{BlobReader, BlobStore, ByteRange, ByteStream, PutOptions, PutOutcome, UploadId, UploadInfo, UploadOptions};
+use crate::store::{
+    BlobReader, BlobStore, ByteRange, ByteStream, PutOptions, PutOutcome, UploadId, UploadInfo,
+    UploadOptions,
+};
 
 /// Blobs up to this size go up in one request.
 const SINGLE_PUT_MAX: u64 = 8 << 20;
@@ -50,11 +53,18 @@ pub struct ObjectBlobStore {
 impl ObjectBlobStore {
     /// Opens a store over `store`, staging writes and upload sessions under `staging_dir`
     /// (created if needed; leftover temp files from a previous run are swept).
-    pub async fn open(store: Arc<dyn ObjectStore>, staging_dir: impl Into<PathBuf>) -> Result<Self, BlobError> {
+    pub async fn open(
+        store: Arc<dyn ObjectStore>,
+        staging_dir: impl Into<PathBuf>,
+    ) -> Result<Self, BlobError> {
         let staging_dir = staging_dir.into();
         // Staged files are deleted right after upload, so fsyncing them buys nothing.
         let staging = Staging::open(&staging_dir, false, Duration::ZERO).await?;
-        Ok(Self { store, prefix: ObjectPath::default(), staging })
+        Ok(Self {
+            store,
+            prefix: ObjectPath::default(),
+            staging,
+        })
     }
 
     /// Puts every key under `prefix` (e.g. a bucket shared with other data).
@@ -70,7 +80,11 @@ impl ObjectBlobStore {
     }
 
     async fn head(&self, key: &ObjectPath) -> Result<Option<u64>, BlobError> {
-        match self.store.get_opts(key, GetOptions::new().with_head(true)).await {
+        match self
+            .store
+            .get_opts(key, GetOptions::new().with_head(true))
+            .await
+        {
             Ok(result) => Ok(Some(result.meta.size)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(BlobError::backend(e)),
@@ -94,13 +108,19 @@ impl ObjectBlobStore {
 
     async fn put_small(&self, key: &ObjectPath, bytes: Bytes) -> Result<bool, BlobError> {
         let payload = PutPayload::from(bytes);
-        let create = object_store::PutOptions { mode: PutMode::Create, ..Default::default() };
+        let create = object_store::PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
         match self.store.put_opts(key, payload.clone(), create).await {
             Ok(_) => Ok(true),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
             // Backends without conditional writes: the head above is the best we can do,
             // and overwriting identical bytes is harmless.
-            Err(object_store::Error::NotImplemented { .. } | object_store::Error::NotSupported { .. }) => {
+            Err(
+                object_store::Error::NotImplemented { .. }
+                | object_store::Error::NotSupported { .. },
+            ) => {
                 self.store
                     .put_opts(key, payload, Default::default())
                     .await
@@ -111,7 +131,12 @@ impl ObjectBlobStore {
         }
     }
 
-    async fn put_multipart(&self, key: &ObjectPath, src: &Path, size: u64) -> Result<(), BlobError> {
+    async fn put_multipart(
+        &self,
+        key: &ObjectPath,
+        src: &Path,
+        size: u64,
+    ) -> Result<(), BlobError> {
         let part_size = MIN_PART.max(size.div_ceil(MAX_PARTS));
         let mut upload = self
             .store
@@ -164,7 +189,10 @@ impl BlobStore for ObjectBlobStore {
         let created = self
             .publish(staged.file.path(), &staged.info.sha256, staged.info.size)
             .await?;
-        Ok(PutOutcome { info: staged.info, created })
+        Ok(PutOutcome {
+            info: staged.info,
+            created,
+        })
     }
 
     async fn stat(&self, sha256: &str) -> Result<Option<u64>, BlobError> {
@@ -184,7 +212,11 @@ impl BlobStore for ObjectBlobStore {
                 (Some(size), Some(GetRange::Bounded(resolved)))
             }
         };
-        let result = match self.store.get_opts(&key, GetOptions::new().with_range(get_range)).await {
+        let result = match self
+            .store
+            .get_opts(&key, GetOptions::new().with_range(get_range))
+            .await
+        {
             Ok(result) => result,
             Err(object_store::Error::NotFound { .. }) => return Err(BlobError::NotFound),
             Err(e) => return Err(BlobError::backend(e)),
@@ -192,7 +224,11 @@ impl BlobStore for ObjectBlobStore {
         let size = size.unwrap_or(result.meta.size);
         let range = result.range.clone();
         let stream = result.into_stream().map_err(io::Error::other).boxed();
-        Ok(BlobReader { size, range, stream })
+        Ok(BlobReader {
+            size,
+            range,
+            stream,
+        })
     }
 
     async fn delete(&self, sha256: &str) -> Result<bool, BlobError> {
@@ -216,7 +252,12 @@ impl BlobStore for ObjectBlobStore {
         self.staging.start(opts).await
     }
 
-    async fn append_upload(&self, id: &UploadId, offset: u64, body: ByteStream) -> Result<u64, BlobError> {
+    async fn append_upload(
+        &self,
+        id: &UploadId,
+        offset: u64,
+        body: ByteStream,
+    ) -> Result<u64, BlobError> {
         self.staging.append(id, offset, body).await
     }
 
@@ -224,7 +265,11 @@ impl BlobStore for ObjectBlobStore {
         self.staging.status(id).await
     }
 
-    async fn commit_upload(&self, id: &UploadId, opts: PutOptions) -> Result<PutOutcome, BlobError> {
+    async fn commit_upload(
+        &self,
+        id: &UploadId,
+        opts: PutOptions,
+    ) -> Result<PutOutcome, BlobError> {
         let staged = self.staging.prepare_commit(id, &opts).await?;
         let created = self
             .publish(&staged.data, &staged.info.sha256, staged.info.size)
@@ -238,7 +283,10 @@ impl BlobStore for ObjectBlobStore {
         self.staging.abort(id).await
     }
 
-    async fn list_uploads_older_than(&self, cutoff: DateTime<Utc>) -> Result<Vec<UploadInfo>, BlobError> {
+    async fn list_uploads_older_than(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<UploadInfo>, BlobError> {
         self.staging.list_older_than(cutoff).await
     }
 

@@ -136,7 +136,12 @@ impl BlobReader {
         if self.range.is_empty() {
             format!("bytes */{}", self.size)
         } else {
-            format!("bytes {}-{}/{}", self.range.start, self.range.end - 1, self.size)
+            format!(
+                "bytes {}-{}/{}",
+                self.range.start,
+                self.range.end - 1,
+                self.size
+            )
         }
     }
 }
@@ -247,7 +252,12 @@ pub trait BlobStore: fmt::Debug + Send + Sync + 'static {
     /// appended (the error is `Body`); the client resumes from `upload_status().size`.
     /// Appends to one session are serialised; a concurrent one waits, then usually gets
     /// `BadOffset`.
-    async fn append_upload(&self, id: &UploadId, offset: u64, body: ByteStream) -> Result<u64, BlobError>;
+    async fn append_upload(
+        &self,
+        id: &UploadId,
+        offset: u64,
+        body: ByteStream,
+    ) -> Result<u64, BlobError>;
 
     /// Current size and start time of a session. Does not wait for a running append, so
     /// the size may grow while one is in progress.
@@ -257,13 +267,17 @@ pub trait BlobStore: fmt::Debug + Send + Sync + 'static {
     /// or on a digest/size mismatch the session is gone afterwards (a mismatching upload is
     /// discarded entirely, as the OCI distribution reference does); on a backend failure it
     /// is kept so the commit can be retried.
-    async fn commit_upload(&self, id: &UploadId, opts: PutOptions) -> Result<PutOutcome, BlobError>;
+    async fn commit_upload(&self, id: &UploadId, opts: PutOptions)
+    -> Result<PutOutcome, BlobError>;
 
     /// Discards a session and its data.
     async fn abort_upload(&self, id: &UploadId) -> Result<(), BlobError>;
 
     /// Sessions started before `cutoff`, for a janitor to `abort_upload`.
-    async fn list_uploads_older_than(&self, cutoff: DateTime<Utc>) -> Result<Vec<UploadInfo>, BlobError>;
+    async fn list_uploads_older_than(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<UploadInfo>, BlobError>;
 
     /// Removes staging temp files not modified for `older_than` (left by crashes or
     /// cancelled writes) and half-created session directories. Sessions themselves are
@@ -290,7 +304,10 @@ mod tests {
             ByteRange::From(10),
             ByteRange::Last(0),
         ] {
-            assert!(matches!(bad.resolve(10), Err(BlobError::InvalidRange)), "{bad:?}");
+            assert!(
+                matches!(bad.resolve(10), Err(BlobError::InvalidRange)),
+                "{bad:?}"
+            );
         }
         assert!(ByteRange::Last(1).resolve(0).is_err());
         assert!(ByteRange::From(0).resolve(0).is_err());
@@ -298,7 +315,11 @@ mod tests {
 
     #[test]
     fn content_range_header() {
-        let r = BlobReader { size: 10, range: 2..5, stream: bytes_stream("abc") };
+        let r = BlobReader {
+            size: 10,
+            range: 2..5,
+            stream: bytes_stream("abc"),
+        };
         assert_eq!(r.content_range(), "bytes 2-4/10");
     }
 
@@ -306,7 +327,10 @@ mod tests {
     fn upload_id_parsing() {
         let id = UploadId::generate();
         assert_eq!(id.to_string().parse::<UploadId>().unwrap(), id);
-        assert!(matches!("../../etc".parse::<UploadId>(), Err(BlobError::UploadNotFound)));
+        assert!(matches!(
+            "../../etc".parse::<UploadId>(),
+            Err(BlobError::UploadNotFound)
+        ));
         assert!("".parse::<UploadId>().is_err());
     }
 

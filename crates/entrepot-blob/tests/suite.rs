@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use entrepot_blob::object_store::memory::InMemory;
 use entrepot_blob::{
-    BlobError, BlobStore, ByteRange, ByteStream, Digest, FsBlobStore, ObjectBlobStore, PutOptions, UploadId,
-    UploadOptions, bytes_stream,
+    BlobError, BlobStore, ByteRange, ByteStream, Digest, FsBlobStore, ObjectBlobStore, PutOptions,
+    UploadId, UploadOptions, bytes_stream,
 };
 use futures_util::{StreamExt, TryStreamExt};
 use sha2::Digest as _;
@@ -37,7 +37,9 @@ struct FsHarness {
 
 impl FsHarness {
     fn new() -> Self {
-        Self { dir: TempDir::new().unwrap() }
+        Self {
+            dir: TempDir::new().unwrap(),
+        }
     }
 }
 
@@ -61,7 +63,10 @@ struct ObjectHarness {
 
 impl ObjectHarness {
     fn new() -> Self {
-        Self { staging: TempDir::new().unwrap(), backend: Arc::new(InMemory::new()) }
+        Self {
+            staging: TempDir::new().unwrap(),
+            backend: Arc::new(InMemory::new()),
+        }
     }
 }
 
@@ -119,7 +124,10 @@ fn chunked(bytes: &[u8]) -> ByteStream {
 fn failing_after(bytes: &[u8]) -> ByteStream {
     let items = vec![
         Ok(Bytes::copy_from_slice(bytes)),
-        Err(io::Error::new(io::ErrorKind::ConnectionReset, "client went away")),
+        Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "client went away",
+        )),
     ];
     futures_util::stream::iter(items).boxed()
 }
@@ -136,7 +144,11 @@ fn sha256_of(bytes: &[u8]) -> Digest {
     Digest::sha256(sha256_hex(bytes)).unwrap()
 }
 
-async fn read_all(store: &dyn BlobStore, key: &str, range: Option<ByteRange>) -> Result<Vec<u8>, BlobError> {
+async fn read_all(
+    store: &dyn BlobStore,
+    key: &str,
+    range: Option<ByteRange>,
+) -> Result<Vec<u8>, BlobError> {
     let reader = store.open(key, range).await?;
     let chunks: Vec<Bytes> = reader.stream.try_collect().await?;
     Ok(chunks.concat())
@@ -147,7 +159,10 @@ mod cases {
 
     pub async fn put_get_roundtrip(h: impl Harness) {
         let store = h.open().await;
-        let out = store.put(bytes_stream("hello"), PutOptions::new()).await.unwrap();
+        let out = store
+            .put(bytes_stream("hello"), PutOptions::new())
+            .await
+            .unwrap();
         assert!(out.created);
         assert_eq!(out.info.sha256, sha256_hex(b"hello"));
         assert_eq!(out.info.sha512, None);
@@ -155,7 +170,10 @@ mod cases {
         assert_eq!(store.stat(&out.info.sha256).await.unwrap(), Some(5));
         let reader = store.open(&out.info.sha256, None).await.unwrap();
         assert_eq!((reader.size, reader.range.clone()), (5, 0..5));
-        assert_eq!(read_all(&*store, &out.info.sha256, None).await.unwrap(), b"hello");
+        assert_eq!(
+            read_all(&*store, &out.info.sha256, None).await.unwrap(),
+            b"hello"
+        );
         assert!(h.temp_files().is_empty());
     }
 
@@ -163,11 +181,16 @@ mod cases {
         let store = h.open().await;
         // Over 8 MiB so the object store takes its multipart path.
         let body = data(9 * 1024 * 1024 + 7, 1);
-        let opts = PutOptions::new().expect_digest(sha256_of(&body)).expect_size(body.len() as u64);
+        let opts = PutOptions::new()
+            .expect_digest(sha256_of(&body))
+            .expect_size(body.len() as u64);
         let out = store.put(chunked(&body), opts).await.unwrap();
         assert!(out.created);
         assert_eq!(out.info.size, body.len() as u64);
-        assert_eq!(read_all(&*store, &out.info.sha256, None).await.unwrap(), body);
+        assert_eq!(
+            read_all(&*store, &out.info.sha256, None).await.unwrap(),
+            body
+        );
         assert!(h.temp_files().is_empty());
     }
 
@@ -175,12 +198,22 @@ mod cases {
         let store = h.open().await;
         let empty: ByteStream = futures_util::stream::empty().boxed();
         let out = store
-            .put(empty, PutOptions::new().expect_digest(sha256_of(b"")).expect_size(0))
+            .put(
+                empty,
+                PutOptions::new()
+                    .expect_digest(sha256_of(b""))
+                    .expect_size(0),
+            )
             .await
             .unwrap();
         assert_eq!(out.info.size, 0);
         assert_eq!(store.stat(&out.info.sha256).await.unwrap(), Some(0));
-        assert!(read_all(&*store, &out.info.sha256, None).await.unwrap().is_empty());
+        assert!(
+            read_all(&*store, &out.info.sha256, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(matches!(
             store.open(&out.info.sha256, Some(ByteRange::From(0))).await,
             Err(BlobError::InvalidRange)
@@ -190,7 +223,12 @@ mod cases {
     pub async fn range_reads(h: impl Harness) {
         let store = h.open().await;
         let body = data(2 * 1024 * 1024 + 3, 2);
-        let key = store.put(chunked(&body), PutOptions::new()).await.unwrap().info.sha256;
+        let key = store
+            .put(chunked(&body), PutOptions::new())
+            .await
+            .unwrap()
+            .info
+            .sha256;
         let len = body.len() as u64;
         let cases = [
             (ByteRange::FromTo(0, 0), 0..1),
@@ -209,24 +247,47 @@ mod cases {
             let expected_bytes = &body[expected.start as usize..expected.end as usize];
             assert!(got.concat() == expected_bytes, "{range:?}");
         }
-        for bad in [ByteRange::From(len), ByteRange::FromTo(len, len + 1), ByteRange::FromTo(5, 4), ByteRange::Last(0)] {
-            assert!(matches!(store.open(&key, Some(bad)).await, Err(BlobError::InvalidRange)), "{bad:?}");
+        for bad in [
+            ByteRange::From(len),
+            ByteRange::FromTo(len, len + 1),
+            ByteRange::FromTo(5, 4),
+            ByteRange::Last(0),
+        ] {
+            assert!(
+                matches!(
+                    store.open(&key, Some(bad)).await,
+                    Err(BlobError::InvalidRange)
+                ),
+                "{bad:?}"
+            );
         }
         let missing = sha256_hex(b"missing");
-        assert!(matches!(store.open(&missing, Some(ByteRange::From(0))).await, Err(BlobError::NotFound)));
-        assert!(matches!(store.open(&missing, None).await, Err(BlobError::NotFound)));
+        assert!(matches!(
+            store.open(&missing, Some(ByteRange::From(0))).await,
+            Err(BlobError::NotFound)
+        ));
+        assert!(matches!(
+            store.open(&missing, None).await,
+            Err(BlobError::NotFound)
+        ));
     }
 
     pub async fn dedup_reports_created_false(h: impl Harness) {
         let store = h.open().await;
         let body = data(300_000, 3);
         let first = store.put(chunked(&body), PutOptions::new()).await.unwrap();
-        let second = store.put(chunked(&body), PutOptions::new().with_sha512()).await.unwrap();
+        let second = store
+            .put(chunked(&body), PutOptions::new().with_sha512())
+            .await
+            .unwrap();
         assert!(first.created);
         assert!(!second.created);
         assert_eq!(first.info.sha256, second.info.sha256);
         assert_eq!(second.info.sha512, Some(sha512_hex(&body)));
-        assert_eq!(read_all(&*store, &first.info.sha256, None).await.unwrap(), body);
+        assert_eq!(
+            read_all(&*store, &first.info.sha256, None).await.unwrap(),
+            body
+        );
         assert!(h.temp_files().is_empty());
     }
 
@@ -235,7 +296,10 @@ mod cases {
         let body = data(3 * 1024 * 1024, 4);
         let claimed = sha256_of(b"something else");
         let err = store
-            .put(chunked(&body), PutOptions::new().expect_digest(claimed.clone()))
+            .put(
+                chunked(&body),
+                PutOptions::new().expect_digest(claimed.clone()),
+            )
             .await
             .unwrap_err();
         match err {
@@ -255,12 +319,23 @@ mod cases {
         let body = data(2 * 1024 * 1024, 5);
         let key = sha256_hex(&body);
         // Body longer than announced: refused as soon as it overruns.
-        let err = store.put(chunked(&body), PutOptions::new().expect_size(1000)).await.unwrap_err();
-        assert!(matches!(err, BlobError::SizeMismatch { expected: 1000, actual } if actual > 1000 && actual < 200_000), "{err:?}");
+        let err = store
+            .put(chunked(&body), PutOptions::new().expect_size(1000))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, BlobError::SizeMismatch { expected: 1000, actual } if actual > 1000 && actual < 200_000),
+            "{err:?}"
+        );
         // Body shorter than announced, even with the right digest.
-        let opts = PutOptions::new().expect_digest(sha256_of(&body)).expect_size(body.len() as u64 + 1);
+        let opts = PutOptions::new()
+            .expect_digest(sha256_of(&body))
+            .expect_size(body.len() as u64 + 1);
         let err = store.put(chunked(&body), opts).await.unwrap_err();
-        assert!(matches!(err, BlobError::SizeMismatch { actual, .. } if actual == body.len() as u64), "{err:?}");
+        assert!(
+            matches!(err, BlobError::SizeMismatch { actual, .. } if actual == body.len() as u64),
+            "{err:?}"
+        );
         assert_eq!(store.stat(&key).await.unwrap(), None);
         assert!(h.temp_files().is_empty());
     }
@@ -268,7 +343,10 @@ mod cases {
     pub async fn body_error_leaves_nothing(h: impl Harness) {
         let store = h.open().await;
         let body = data(1_500_000, 6);
-        let err = store.put(failing_after(&body), PutOptions::new()).await.unwrap_err();
+        let err = store
+            .put(failing_after(&body), PutOptions::new())
+            .await
+            .unwrap_err();
         assert!(matches!(err, BlobError::Body(_)), "{err:?}");
         assert_eq!(store.stat(&sha256_hex(&body)).await.unwrap(), None);
         assert!(h.temp_files().is_empty());
@@ -280,7 +358,10 @@ mod cases {
         let plain = store.put(chunked(&body), PutOptions::new()).await.unwrap();
         assert_eq!(plain.info.sha512, None);
         let other = data(1_200_000, 8);
-        let with = store.put(chunked(&other), PutOptions::new().with_sha512()).await.unwrap();
+        let with = store
+            .put(chunked(&other), PutOptions::new().with_sha512())
+            .await
+            .unwrap();
         assert_eq!(with.info.sha512, Some(sha512_hex(&other)));
         assert_eq!(with.info.sha256, sha256_hex(&other));
     }
@@ -289,14 +370,20 @@ mod cases {
         let store = h.open().await;
         let body = data(700_000, 9);
         let good = Digest::sha512(sha512_hex(&body)).unwrap();
-        let out = store.put(chunked(&body), PutOptions::new().expect_digest(good)).await.unwrap();
+        let out = store
+            .put(chunked(&body), PutOptions::new().expect_digest(good))
+            .await
+            .unwrap();
         assert!(out.created);
         assert_eq!(out.info.sha512, Some(sha512_hex(&body)));
         assert_eq!(out.info.sha256, sha256_hex(&body));
 
         let other = data(700_000, 10);
         let bad = Digest::sha512(sha512_hex(b"nope")).unwrap();
-        let err = store.put(chunked(&other), PutOptions::new().expect_digest(bad)).await.unwrap_err();
+        let err = store
+            .put(chunked(&other), PutOptions::new().expect_digest(bad))
+            .await
+            .unwrap_err();
         assert!(
             matches!(&err, BlobError::DigestMismatch { actual, .. } if actual.hex() == sha512_hex(&other)),
             "{err:?}"
@@ -312,7 +399,11 @@ mod cases {
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let (store, body, digest) = (store.clone(), body.clone(), digest.clone());
-                tokio::spawn(async move { store.put(chunked(&body), PutOptions::new().expect_digest(digest)).await })
+                tokio::spawn(async move {
+                    store
+                        .put(chunked(&body), PutOptions::new().expect_digest(digest))
+                        .await
+                })
             })
             .collect();
         let mut created = 0;
@@ -336,31 +427,63 @@ mod cases {
         assert_eq!(store.upload_status(&id).await.unwrap().size, 0);
         let mut offset = 0u64;
         for part in body.chunks(1024 * 1024 + 17) {
-            offset = store.append_upload(&id, offset, chunked(part)).await.unwrap();
+            offset = store
+                .append_upload(&id, offset, chunked(part))
+                .await
+                .unwrap();
             assert_eq!(store.upload_status(&id).await.unwrap().size, offset);
         }
         assert_eq!(offset, body.len() as u64);
-        let opts = PutOptions::new().expect_digest(sha256_of(&body)).expect_size(body.len() as u64);
+        let opts = PutOptions::new()
+            .expect_digest(sha256_of(&body))
+            .expect_size(body.len() as u64);
         let out = store.commit_upload(&id, opts).await.unwrap();
         assert!(out.created);
         assert_eq!(out.info.sha256, sha256_hex(&body));
-        assert!(matches!(store.upload_status(&id).await, Err(BlobError::UploadNotFound)));
-        assert_eq!(read_all(&*store, &out.info.sha256, None).await.unwrap(), body);
+        assert!(matches!(
+            store.upload_status(&id).await,
+            Err(BlobError::UploadNotFound)
+        ));
+        assert_eq!(
+            read_all(&*store, &out.info.sha256, None).await.unwrap(),
+            body
+        );
         assert!(h.temp_files().is_empty());
     }
 
     pub async fn upload_wrong_offset(h: impl Harness) {
         let store = h.open().await;
         let id = store.start_upload(UploadOptions::default()).await.unwrap();
-        assert_eq!(store.append_upload(&id, 0, bytes_stream("hello")).await.unwrap(), 5);
+        assert_eq!(
+            store
+                .append_upload(&id, 0, bytes_stream("hello"))
+                .await
+                .unwrap(),
+            5
+        );
         for bad in [0, 3, 6] {
-            let err = store.append_upload(&id, bad, bytes_stream("x")).await.unwrap_err();
-            assert!(matches!(err, BlobError::BadOffset { expected: 5, got } if got == bad), "{err:?}");
+            let err = store
+                .append_upload(&id, bad, bytes_stream("x"))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, BlobError::BadOffset { expected: 5, got } if got == bad),
+                "{err:?}"
+            );
         }
         // A refused append changed nothing.
-        assert_eq!(store.append_upload(&id, 5, bytes_stream(" world")).await.unwrap(), 11);
+        assert_eq!(
+            store
+                .append_upload(&id, 5, bytes_stream(" world"))
+                .await
+                .unwrap(),
+            11
+        );
         let out = store
-            .commit_upload(&id, PutOptions::new().expect_digest(sha256_of(b"hello world")))
+            .commit_upload(
+                &id,
+                PutOptions::new().expect_digest(sha256_of(b"hello world")),
+            )
             .await
             .unwrap();
         assert_eq!(out.info.size, 11);
@@ -383,7 +506,9 @@ mod cases {
                     ok += 1;
                     assert_eq!(n, body.len() as u64);
                 }
-                Err(BlobError::BadOffset { expected, got: 0 }) => assert_eq!(expected, body.len() as u64),
+                Err(BlobError::BadOffset { expected, got: 0 }) => {
+                    assert_eq!(expected, body.len() as u64)
+                }
                 Err(e) => panic!("{e:?}"),
             }
         }
@@ -409,18 +534,32 @@ mod cases {
         assert_eq!(status.size, a.len() as u64);
         let err = store.append_upload(&id, 0, chunked(b)).await.unwrap_err();
         assert!(matches!(err, BlobError::BadOffset { expected, .. } if expected == a.len() as u64));
-        let end = store.append_upload(&id, status.size, chunked(b)).await.unwrap();
+        let end = store
+            .append_upload(&id, status.size, chunked(b))
+            .await
+            .unwrap();
         assert_eq!(end, body.len() as u64);
         drop(store);
         // Commit on yet another instance: the hash state is gone, so commit rehashes.
         let store = h.open().await;
         let out = store
-            .commit_upload(&id, PutOptions::new().expect_digest(sha256_of(&body)).expect_size(end))
+            .commit_upload(
+                &id,
+                PutOptions::new()
+                    .expect_digest(sha256_of(&body))
+                    .expect_size(end),
+            )
             .await
             .unwrap();
         assert!(out.created);
-        assert_eq!(read_all(&*store, &out.info.sha256, None).await.unwrap(), body);
-        assert!(matches!(store.upload_status(&id).await, Err(BlobError::UploadNotFound)));
+        assert_eq!(
+            read_all(&*store, &out.info.sha256, None).await.unwrap(),
+            body
+        );
+        assert!(matches!(
+            store.upload_status(&id).await,
+            Err(BlobError::UploadNotFound)
+        ));
     }
 
     pub async fn upload_commit_mismatch_discards_session(h: impl Harness) {
@@ -432,25 +571,56 @@ mod cases {
             .commit_upload(&id, PutOptions::new().expect_digest(sha256_of(b"other")))
             .await
             .unwrap_err();
-        assert!(matches!(err, BlobError::DigestMismatch { ref actual, .. } if *actual == sha256_of(&body)), "{err:?}");
-        assert!(matches!(store.upload_status(&id).await, Err(BlobError::UploadNotFound)));
+        assert!(
+            matches!(err, BlobError::DigestMismatch { ref actual, .. } if *actual == sha256_of(&body)),
+            "{err:?}"
+        );
         assert!(matches!(
-            store.append_upload(&id, body.len() as u64, bytes_stream("x")).await,
+            store.upload_status(&id).await,
+            Err(BlobError::UploadNotFound)
+        ));
+        assert!(matches!(
+            store
+                .append_upload(&id, body.len() as u64, bytes_stream("x"))
+                .await,
             Err(BlobError::UploadNotFound)
         ));
         assert_eq!(store.stat(&sha256_hex(&body)).await.unwrap(), None);
-        assert!(store.list_uploads_older_than(chrono::Utc::now() + chrono::Duration::hours(1)).await.unwrap().is_empty());
+        assert!(
+            store
+                .list_uploads_older_than(chrono::Utc::now() + chrono::Duration::hours(1))
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(h.temp_files().is_empty());
     }
 
     pub async fn upload_commit_size_mismatch(h: impl Harness) {
         let store = h.open().await;
         let id = store.start_upload(UploadOptions::default()).await.unwrap();
-        store.append_upload(&id, 0, bytes_stream("hello")).await.unwrap();
-        let opts = PutOptions::new().expect_digest(sha256_of(b"hello")).expect_size(6);
+        store
+            .append_upload(&id, 0, bytes_stream("hello"))
+            .await
+            .unwrap();
+        let opts = PutOptions::new()
+            .expect_digest(sha256_of(b"hello"))
+            .expect_size(6);
         let err = store.commit_upload(&id, opts).await.unwrap_err();
-        assert!(matches!(err, BlobError::SizeMismatch { expected: 6, actual: 5 }), "{err:?}");
-        assert!(matches!(store.upload_status(&id).await, Err(BlobError::UploadNotFound)));
+        assert!(
+            matches!(
+                err,
+                BlobError::SizeMismatch {
+                    expected: 6,
+                    actual: 5
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(matches!(
+            store.upload_status(&id).await,
+            Err(BlobError::UploadNotFound)
+        ));
         assert_eq!(store.stat(&sha256_hex(b"hello")).await.unwrap(), None);
     }
 
@@ -459,7 +629,10 @@ mod cases {
         let sha512 = Digest::sha512(sha512_hex(&body)).unwrap();
         // Tracked incrementally from the start.
         let store = h.open().await;
-        let id = store.start_upload(UploadOptions { sha512: true }).await.unwrap();
+        let id = store
+            .start_upload(UploadOptions { sha512: true })
+            .await
+            .unwrap();
         store.append_upload(&id, 0, chunked(&body)).await.unwrap();
         let out = store
             .commit_upload(&id, PutOptions::new().expect_digest(sha512.clone()))
@@ -473,7 +646,10 @@ mod cases {
         store.append_upload(&id, 0, chunked(&other)).await.unwrap();
         let store = h.open().await;
         let good = Digest::sha512(sha512_hex(&other)).unwrap();
-        let out = store.commit_upload(&id, PutOptions::new().expect_digest(good)).await.unwrap();
+        let out = store
+            .commit_upload(&id, PutOptions::new().expect_digest(good))
+            .await
+            .unwrap();
         assert!(out.created);
         assert_eq!(out.info.sha512, Some(sha512_hex(&other)));
     }
@@ -489,25 +665,49 @@ mod cases {
             .await
             .unwrap();
         assert!(!out.created);
-        assert!(matches!(store.upload_status(&id).await, Err(BlobError::UploadNotFound)));
-        assert_eq!(read_all(&*store, &out.info.sha256, None).await.unwrap(), body);
+        assert!(matches!(
+            store.upload_status(&id).await,
+            Err(BlobError::UploadNotFound)
+        ));
+        assert_eq!(
+            read_all(&*store, &out.info.sha256, None).await.unwrap(),
+            body
+        );
     }
 
     pub async fn upload_abort(h: impl Harness) {
         let store = h.open().await;
         let id = store.start_upload(UploadOptions::default()).await.unwrap();
-        store.append_upload(&id, 0, bytes_stream("partial")).await.unwrap();
+        store
+            .append_upload(&id, 0, bytes_stream("partial"))
+            .await
+            .unwrap();
         store.abort_upload(&id).await.unwrap();
-        assert!(matches!(store.upload_status(&id).await, Err(BlobError::UploadNotFound)));
-        assert!(matches!(store.abort_upload(&id).await, Err(BlobError::UploadNotFound)));
-        assert!(matches!(store.append_upload(&id, 7, bytes_stream("x")).await, Err(BlobError::UploadNotFound)));
+        assert!(matches!(
+            store.upload_status(&id).await,
+            Err(BlobError::UploadNotFound)
+        ));
+        assert!(matches!(
+            store.abort_upload(&id).await,
+            Err(BlobError::UploadNotFound)
+        ));
+        assert!(matches!(
+            store.append_upload(&id, 7, bytes_stream("x")).await,
+            Err(BlobError::UploadNotFound)
+        ));
         assert!(matches!(
             store.commit_upload(&id, PutOptions::new()).await,
             Err(BlobError::UploadNotFound)
         ));
         let unknown: UploadId = "0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b".parse().unwrap();
-        assert!(matches!(store.upload_status(&unknown).await, Err(BlobError::UploadNotFound)));
-        assert!(matches!("not-an-id".parse::<UploadId>(), Err(BlobError::UploadNotFound)));
+        assert!(matches!(
+            store.upload_status(&unknown).await,
+            Err(BlobError::UploadNotFound)
+        ));
+        assert!(matches!(
+            "not-an-id".parse::<UploadId>(),
+            Err(BlobError::UploadNotFound)
+        ));
     }
 
     pub async fn upload_body_error_keeps_received_bytes(h: impl Harness) {
@@ -515,7 +715,10 @@ mod cases {
         let body = data(1_500_000, 19);
         let (a, b) = body.split_at(1_100_000);
         let id = store.start_upload(UploadOptions::default()).await.unwrap();
-        let err = store.append_upload(&id, 0, failing_after(a)).await.unwrap_err();
+        let err = store
+            .append_upload(&id, 0, failing_after(a))
+            .await
+            .unwrap_err();
         assert!(matches!(err, BlobError::Body(_)), "{err:?}");
         let size = store.upload_status(&id).await.unwrap().size;
         assert_eq!(size, a.len() as u64);
@@ -532,40 +735,91 @@ mod cases {
         let before = chrono::Utc::now() - chrono::Duration::seconds(1);
         let old = store.start_upload(UploadOptions::default()).await.unwrap();
         let young = store.start_upload(UploadOptions::default()).await.unwrap();
-        store.append_upload(&young, 0, bytes_stream("abc")).await.unwrap();
+        store
+            .append_upload(&young, 0, bytes_stream("abc"))
+            .await
+            .unwrap();
         let after = chrono::Utc::now() + chrono::Duration::seconds(1);
-        assert!(store.list_uploads_older_than(before).await.unwrap().is_empty());
+        assert!(
+            store
+                .list_uploads_older_than(before)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let listed = store.list_uploads_older_than(after).await.unwrap();
         let ids: Vec<UploadId> = listed.iter().map(|u| u.id).collect();
         assert_eq!(ids, vec![old, young]);
         assert_eq!(listed[1].size, 3);
-        assert!(listed.iter().all(|u| u.started_at > before && u.started_at < after));
+        assert!(
+            listed
+                .iter()
+                .all(|u| u.started_at > before && u.started_at < after)
+        );
         // Survives a restart, and the janitor can then expire them.
         let store = h.open().await;
         for info in store.list_uploads_older_than(after).await.unwrap() {
             store.abort_upload(&info.id).await.unwrap();
         }
-        assert!(store.list_uploads_older_than(after).await.unwrap().is_empty());
+        assert!(
+            store
+                .list_uploads_older_than(after)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 
     pub async fn delete_blob(h: impl Harness) {
         let store = h.open().await;
-        let key = store.put(bytes_stream("doomed"), PutOptions::new()).await.unwrap().info.sha256;
+        let key = store
+            .put(bytes_stream("doomed"), PutOptions::new())
+            .await
+            .unwrap()
+            .info
+            .sha256;
         assert!(store.delete(&key).await.unwrap());
         assert_eq!(store.stat(&key).await.unwrap(), None);
-        assert!(matches!(store.open(&key, None).await, Err(BlobError::NotFound)));
+        assert!(matches!(
+            store.open(&key, None).await,
+            Err(BlobError::NotFound)
+        ));
         assert!(!store.delete(&key).await.unwrap());
         // And it can be stored again.
-        assert!(store.put(bytes_stream("doomed"), PutOptions::new()).await.unwrap().created);
+        assert!(
+            store
+                .put(bytes_stream("doomed"), PutOptions::new())
+                .await
+                .unwrap()
+                .created
+        );
     }
 
     pub async fn invalid_keys_rejected(h: impl Harness) {
         let store = h.open().await;
         let upper = sha256_hex(b"x").to_uppercase();
-        for key in ["", "../../etc/passwd", "abc", upper.as_str(), &format!("sha256:{}", sha256_hex(b"x"))] {
-            assert!(matches!(store.stat(key).await, Err(BlobError::InvalidDigest(_))), "{key:?}");
-            assert!(matches!(store.open(key, None).await, Err(BlobError::InvalidDigest(_))), "{key:?}");
-            assert!(matches!(store.delete(key).await, Err(BlobError::InvalidDigest(_))), "{key:?}");
+        for key in [
+            "",
+            "../../etc/passwd",
+            "abc",
+            upper.as_str(),
+            &format!("sha256:{}", sha256_hex(b"x")),
+        ] {
+            assert!(
+                matches!(store.stat(key).await, Err(BlobError::InvalidDigest(_))),
+                "{key:?}"
+            );
+            assert!(
+                matches!(
+                    store.open(key, None).await,
+                    Err(BlobError::InvalidDigest(_))
+                ),
+                "{key:?}"
+            );
+            assert!(
+                matches!(store.delete(key).await, Err(BlobError::InvalidDigest(_))),
+                "{key:?}"
+            );
             assert!(store.local_path(key).is_none());
         }
     }
@@ -606,11 +860,25 @@ mod fs_only {
     use super::*;
     use entrepot_blob::FsOptions;
 
+    /// Polls instead of sleeping a fixed time, so a loaded CI machine does not flake.
+    async fn wait_until(mut condition: impl FnMut() -> bool) {
+        for _ in 0..500 {
+            if condition() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("condition not reached within 5 s");
+    }
+
     #[tokio::test]
     async fn layout_and_local_path() {
         let dir = TempDir::new().unwrap();
         let store = FsBlobStore::open(dir.path()).await.unwrap();
-        let out = store.put(bytes_stream("layout"), PutOptions::new()).await.unwrap();
+        let out = store
+            .put(bytes_stream("layout"), PutOptions::new())
+            .await
+            .unwrap();
         let hex = &out.info.sha256;
         let expected = dir.path().join("blobs/sha256").join(&hex[..2]).join(hex);
         assert_eq!(store.local_path(hex), Some(expected.clone()));
@@ -622,7 +890,10 @@ mod fs_only {
         let session = dir.path().join("uploads").join(id.to_string());
         assert!(session.join("data").is_file());
         let stamp = std::fs::read_to_string(session.join("startedat")).unwrap();
-        assert!(chrono::DateTime::parse_from_rfc3339(&stamp).is_ok(), "{stamp}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(&stamp).is_ok(),
+            "{stamp}"
+        );
     }
 
     #[tokio::test]
@@ -631,24 +902,40 @@ mod fs_only {
         let id = {
             let store = FsBlobStore::open(dir.path()).await.unwrap();
             let id = store.start_upload(UploadOptions::default()).await.unwrap();
-            store.append_upload(&id, 0, bytes_stream("keep")).await.unwrap();
+            store
+                .append_upload(&id, 0, bytes_stream("keep"))
+                .await
+                .unwrap();
             id
         };
         // What a crash mid-put / mid-start leaves behind.
         std::fs::write(dir.path().join("tmp/put-crashed"), b"partial").unwrap();
-        std::fs::create_dir(dir.path().join("uploads/0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b")).unwrap();
+        std::fs::create_dir(
+            dir.path()
+                .join("uploads/0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b"),
+        )
+        .unwrap();
 
         // With a grace period, fresh leftovers are spared (another process may own them).
-        let store = FsBlobStore::open_with(dir.path(), FsOptions { sweep_grace: Duration::from_secs(3600), durable: true })
-            .await
-            .unwrap();
+        let store = FsBlobStore::open_with(
+            dir.path(),
+            FsOptions {
+                sweep_grace: Duration::from_secs(3600),
+                durable: true,
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(files_in(&dir.path().join("tmp")).len(), 1);
         drop(store);
 
         let store = FsBlobStore::open(dir.path()).await.unwrap();
         assert!(files_in(&dir.path().join("tmp")).is_empty());
         let sessions = files_in(&dir.path().join("uploads"));
-        assert_eq!(sessions, vec![dir.path().join("uploads").join(id.to_string())]);
+        assert_eq!(
+            sessions,
+            vec![dir.path().join("uploads").join(id.to_string())]
+        );
         assert_eq!(store.upload_status(&id).await.unwrap().size, 4);
         assert_eq!(store.sweep_temp(Duration::ZERO).await.unwrap(), 0);
     }
@@ -666,12 +953,12 @@ mod fs_only {
             let store = store.clone();
             tokio::spawn(async move { store.put(endless, PutOptions::new()).await })
         };
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(files_in(&dir.path().join("tmp")).len(), 1);
+        let tmp = dir.path().join("tmp");
+        wait_until(|| files_in(&tmp).len() == 1).await;
         task.abort();
         let _ = task.await;
-        // The write task may still be finishing its batch on the unlinked file.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The write task may still be finishing its batch on the unlinked file, but the
+        // name is gone as soon as the future is dropped.
         assert!(files_in(&dir.path().join("tmp")).is_empty());
     }
 }

@@ -18,7 +18,7 @@
 //!
 //! Wiring, outermost last:
 //!
-//! ```ignore
+//! ```text
 //! App::new()
 //!     .wrap(from_fn(entrepot_http::metrics::middleware))
 //!     .wrap(from_fn(entrepot_http::request_id::middleware))

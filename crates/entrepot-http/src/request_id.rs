@@ -74,7 +74,7 @@ impl FromRequest for RequestId {
 /// outermost, so that everything else runs inside the request's span.
 ///
 /// It stores the [`RequestId`] in the request extensions, sets `X-Request-Id` on the response
-/// (error responses included), runs the request inside an `http_request` span carrying the id,
+/// (error responses included, unless an inner middleware fails outright), runs the request inside an `http_request` span carrying the id,
 /// method and redacted path (and, once known, the route pattern and status), and logs
 /// `request completed` at the end.
 pub async fn middleware(
@@ -101,7 +101,6 @@ pub async fn middleware(
         otel.name = Empty,
         otel.kind = "server",
     );
-    let http_req = req.request().clone();
 
     // The inner service's `call` may do work before returning its future, so it runs inside the
     // task-local scope too.
@@ -111,24 +110,33 @@ pub async fn middleware(
         .instrument(span.clone())
         .await;
 
-    // An `Err` from an inner middleware would otherwise skip our header; render it here.
-    let mut response = match result {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(error) => ServiceResponse::new(http_req, error.error_response()),
+    let completed = |route: Option<String>, status: u16| {
+        let route = route.as_deref().unwrap_or(crate::metrics::UNMATCHED_ROUTE);
+        span.record("route", route);
+        span.record("status", status);
+        span.record("otel.name", format!("{method} {route}"));
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        span.in_scope(|| tracing::info!(duration_ms, "request completed"));
     };
-    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    match result {
+        Ok(mut response) => {
+            if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+                response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            completed(
+                response.request().match_pattern(),
+                response.status().as_u16(),
+            );
+            Ok(response)
+        }
+        // Only an inner middleware returns `Err` (handler errors arrive as responses). Building
+        // a response here would need the request, which routing requires us not to hold on to,
+        // so this rare response goes out without the header.
+        Err(error) => {
+            completed(None, error.as_response_error().status_code().as_u16());
+            Err(error)
+        }
     }
-
-    let route = response.request().match_pattern();
-    let route = route.as_deref().unwrap_or(crate::metrics::UNMATCHED_ROUTE);
-    let status = response.status().as_u16();
-    span.record("route", route);
-    span.record("status", status);
-    span.record("otel.name", format!("{method} {route}"));
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    span.in_scope(|| tracing::info!(duration_ms, "request completed"));
-    Ok(response)
 }
 
 /// Replaces every path segment that contains one of our tokens with `[redacted]`. `DELETE

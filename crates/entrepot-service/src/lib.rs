@@ -1,1 +1,133 @@
-//! The service layer every registry front-end and the API go through.
+//! The service layer every registry front-end and the REST API go through.
+//!
+//! A front-end parses its protocol, then calls one function here per operation. Each function resolves the
+//! principal's facts from the store, asks the permission core, and only then reads or writes rows and blobs,
+//! inside one transaction where it writes. Front-ends never touch the database or the blob store directly.
+//!
+//! **Architecture Invariant:** no access decision is made in this crate; every "may they?" is a call into
+//! `entrepot_authz`. This crate loads the facts and carries out what the core allowed.
+
+mod accounts;
+mod auth;
+mod error;
+mod link;
+mod packages;
+mod staging;
+mod views;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use entrepot_authz::Policy;
+use entrepot_blob::{BlobStore, FsBlobStore};
+use entrepot_store::Store;
+
+pub use accounts::{NewRepository, NewUser, OrgSettingsUpdate};
+pub use auth::{AuthCache, NewTokenRequest};
+pub use entrepot_authz as authz;
+pub use error::{Result, ServiceError};
+pub use link::{RepositoryRef, parse_repository_url};
+pub use packages::{ExistingVersion, GranteeRef, NewFile, PackageKey, PublishRequest};
+pub use staging::StagedBlob;
+pub use views::{
+    CreatedToken, FileView, MemberView, OpenedFile, OrgSettingsView, PackageView, RepositoryView, TeamView, TokenView,
+    UserView, VersionView,
+};
+
+/// What the service layer needs from configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// `sqlite://…?mode=rwc` or `postgres://…`.
+    pub database_url: String,
+    pub blob_dir: PathBuf,
+    pub policy: Policy,
+    /// The external base URL (`https://packages.example.com`), used to recognise repository URLs when linking.
+    pub base_url: Option<String>,
+    /// How long a verified token is trusted without asking the database again. Revocation on this replica is
+    /// immediate; on other replicas it takes at most this long.
+    pub token_cache_ttl: Duration,
+    pub workflow_token_ttl: Duration,
+    /// How long a deleted package or version can be restored.
+    pub restore_window: Duration,
+}
+
+impl ServiceConfig {
+    pub fn new(database_url: impl Into<String>, blob_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            blob_dir: blob_dir.into(),
+            policy: Policy::default(),
+            base_url: None,
+            token_cache_ttl: Duration::from_secs(30),
+            workflow_token_ttl: Duration::from_secs(3600),
+            restore_window: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// The shared services: one per process, cheap to clone (everything inside is shared).
+#[derive(Clone, Debug)]
+pub struct Services {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    blobs: Arc<dyn BlobStore>,
+    policy: Policy,
+    base_url: Option<String>,
+    auth_cache: AuthCache,
+    workflow_token_ttl: Duration,
+    restore_window: Duration,
+    staging: staging::Pins,
+}
+
+impl Services {
+    /// Opens the database (running migrations) and the local blob store.
+    pub async fn open(config: ServiceConfig) -> Result<Self> {
+        let store = Store::open(&config.database_url).await?;
+        let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&config.blob_dir).await?);
+        Ok(Self::with_parts(store, blobs, config))
+    }
+
+    /// Assembles the services from an open store and any blob store implementation.
+    pub fn with_parts(store: Store, blobs: Arc<dyn BlobStore>, config: ServiceConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                blobs,
+                policy: config.policy,
+                base_url: config.base_url.map(|url| url.trim_end_matches('/').to_owned()),
+                auth_cache: AuthCache::new(config.token_cache_ttl),
+                workflow_token_ttl: config.workflow_token_ttl,
+                restore_window: config.restore_window,
+                staging: staging::Pins::default(),
+            }),
+        }
+    }
+
+    /// Answers when the database does.
+    pub async fn ready(&self) -> Result<()> {
+        Ok(self.inner.store.ping().await?)
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// The blob store, for the janitor of upload sessions and for front-ends' streaming reads of what the service
+    /// has already authorized (see [`Services::open_file`]).
+    pub fn blobs(&self) -> &Arc<dyn BlobStore> {
+        &self.inner.blobs
+    }
+
+    fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    fn db(&self) -> &entrepot_store::DatabaseConnection {
+        self.inner.store.db()
+    }
+}
