@@ -275,7 +275,7 @@ impl Services {
             Some(package) => {
                 if let Some(repo) = repository.as_ref().filter(|repo| package.repository_id != Some(repo.id)) {
                     return Err(ServiceError::Conflict(format!(
-                        "{} already exists in the repository {}/{}'s sibling; a name is unique per owner",
+                        "{} already lives in another repository than {}/{}; package names are unique per owner",
                         key.name, owner.login, repo.name
                     )));
                 }

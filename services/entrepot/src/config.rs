@@ -175,17 +175,18 @@ pub struct Overrides {
     pub database_url: Option<String>,
 }
 
+/// figment's error is large (it carries where each value came from); boxed so that `Result`s
+/// stay small.
+pub type ConfigError = Box<figment::Error>;
+
 /// Loads the configuration from every layer (see the module documentation).
 /// `config_file` is `--config`.
-pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<Config, figment::Error> {
-    figment(config_file, overrides)?.extract()
+pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+    Ok(figment(config_file, overrides)?.extract()?)
 }
 
 /// The merged layers, before extraction; useful to ask where a value came from.
-pub fn figment(
-    config_file: Option<&Path>,
-    overrides: &Overrides,
-) -> Result<Figment, figment::Error> {
+pub fn figment(config_file: Option<&Path>, overrides: &Overrides) -> Result<Figment, ConfigError> {
     let mut figment = Figment::new();
     if let Some(file) = config_file_to_read(config_file)? {
         figment = figment.merge(Toml::file_exact(file));
@@ -202,16 +203,16 @@ pub fn figment(
         .merge(Serialized::defaults(overrides)))
 }
 
-fn config_file_to_read(flag: Option<&Path>) -> Result<Option<PathBuf>, figment::Error> {
+fn config_file_to_read(flag: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
     let explicit = flag
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os(CONFIG_ENV).map(PathBuf::from));
     match explicit {
         Some(path) if path.is_file() => Ok(Some(path)),
-        Some(path) => Err(figment::Error::from(format!(
+        Some(path) => Err(Box::new(figment::Error::from(format!(
             "configuration file {} does not exist",
             path.display()
-        ))),
+        )))),
         None => {
             let implicit = PathBuf::from(DEFAULT_CONFIG_FILE);
             Ok(implicit.is_file().then_some(implicit))
@@ -220,10 +221,17 @@ fn config_file_to_read(flag: Option<&Path>) -> Result<Option<PathBuf>, figment::
 }
 
 #[cfg(test)]
+// figment's `Jail` closures must return the unboxed `figment::Result`.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use entrepot_authz::model::{PackageType, ScopingModel};
     use figment::Jail;
+    use figment::Provider as _;
+
+    fn load_unboxed(file: Option<&Path>, overrides: &Overrides) -> figment::Result<Config> {
+        load(file, overrides).map_err(|error| *error)
+    }
 
     fn no_overrides() -> Overrides {
         Overrides::default()
@@ -254,7 +262,7 @@ mod tests {
     #[test]
     fn defaults() {
         Jail::expect_with(|_| {
-            let config = load(None, &no_overrides())?;
+            let config = load_unboxed(None, &no_overrides())?;
             assert_eq!(config, Config::default());
             assert_eq!(config.listen, "127.0.0.1:8080");
             assert_eq!(
@@ -295,7 +303,7 @@ mod tests {
             )?;
             let file = PathBuf::from("custom.toml");
 
-            let config = load(Some(&file), &no_overrides())?;
+            let config = load_unboxed(Some(&file), &no_overrides())?;
             assert_eq!(config.listen, "0.0.0.0:9000");
             assert_eq!(config.data_dir, PathBuf::from("/srv/file"));
             assert_eq!(
@@ -319,7 +327,7 @@ mod tests {
             jail.set_env("ENTREPOT_LISTEN", "127.0.0.1:9100");
             jail.set_env("ENTREPOT_POLICY__DELETE_GUARD_DOWNLOADS", "20");
             jail.set_env("ENTREPOT_TELEMETRY__LOG_FILTER", "debug");
-            let config = load(Some(&file), &no_overrides())?;
+            let config = load_unboxed(Some(&file), &no_overrides())?;
             assert_eq!(config.listen, "127.0.0.1:9100");
             assert_eq!(config.policy.delete_guard_downloads, 20);
             assert_eq!(config.telemetry.log_filter, "debug");
@@ -336,7 +344,7 @@ mod tests {
                 base_url: Some("https://flag.example".to_owned()),
                 database_url: None,
             };
-            let config = load(Some(&file), &overrides)?;
+            let config = load_unboxed(Some(&file), &overrides)?;
             assert_eq!(config.listen, "127.0.0.1:0");
             assert_eq!(config.data_dir, PathBuf::from("/srv/flag"));
             assert_eq!(config.base_url.as_deref(), Some("https://flag.example"));
@@ -355,18 +363,18 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.create_file("entrepot.toml", r#"database_url = "sqlite://file.db""#)?;
             assert_eq!(
-                load(None, &no_overrides())?.database_url(),
+                load_unboxed(None, &no_overrides())?.database_url(),
                 "sqlite://file.db"
             );
 
             jail.set_env("DATABASE_URL", "postgres://plain/db");
             assert_eq!(
-                load(None, &no_overrides())?.database_url(),
+                load_unboxed(None, &no_overrides())?.database_url(),
                 "postgres://plain/db"
             );
 
             jail.set_env("ENTREPOT_DATABASE_URL", "postgres://prefixed/db");
-            let config = load(None, &no_overrides())?;
+            let config = load_unboxed(None, &no_overrides())?;
             assert_eq!(config.database_url(), "postgres://prefixed/db");
             assert_eq!(config.database_backend(), "postgres");
 
@@ -374,7 +382,10 @@ mod tests {
                 database_url: Some("postgres://flag/db".to_owned()),
                 ..Overrides::default()
             };
-            assert_eq!(load(None, &overrides)?.database_url(), "postgres://flag/db");
+            assert_eq!(
+                load_unboxed(None, &overrides)?.database_url(),
+                "postgres://flag/db"
+            );
             Ok(())
         });
     }
@@ -384,16 +395,23 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.create_file("elsewhere.toml", r#"listen = "127.0.0.1:7000""#)?;
             jail.create_file("entrepot.toml", r#"listen = "127.0.0.1:6000""#)?;
-            assert_eq!(load(None, &no_overrides())?.listen, "127.0.0.1:6000");
+            assert_eq!(
+                load_unboxed(None, &no_overrides())?.listen,
+                "127.0.0.1:6000"
+            );
 
             jail.set_env(CONFIG_ENV, "elsewhere.toml");
-            assert_eq!(load(None, &no_overrides())?.listen, "127.0.0.1:7000");
+            assert_eq!(
+                load_unboxed(None, &no_overrides())?.listen,
+                "127.0.0.1:7000"
+            );
 
             jail.set_env(CONFIG_ENV, "missing.toml");
-            let error = load(None, &no_overrides()).unwrap_err();
+            let error = load_unboxed(None, &no_overrides()).unwrap_err();
             assert!(error.to_string().contains("missing.toml"), "{error}");
 
-            let error = load(Some(Path::new("also-missing.toml")), &no_overrides()).unwrap_err();
+            let error =
+                load_unboxed(Some(Path::new("also-missing.toml")), &no_overrides()).unwrap_err();
             assert!(error.to_string().contains("also-missing.toml"), "{error}");
             Ok(())
         });
@@ -404,15 +422,15 @@ mod tests {
         Jail::expect_with(|jail| {
             // Unrelated ENTREPOT_* variables are ignored...
             jail.set_env("ENTREPOT_TEST_POSTGRES_URL", "postgres://x");
-            assert!(load(None, &no_overrides()).is_ok());
+            assert!(load_unboxed(None, &no_overrides()).is_ok());
 
             // ...but a typo in the file is an error.
             jail.create_file("entrepot.toml", "lisen = \"127.0.0.1:1\"\n")?;
-            assert!(load(None, &no_overrides()).is_err());
+            assert!(load_unboxed(None, &no_overrides()).is_err());
             jail.create_file("entrepot.toml", "[telemetry]\nlog_fromat = \"json\"\n")?;
-            assert!(load(None, &no_overrides()).is_err());
+            assert!(load_unboxed(None, &no_overrides()).is_err());
             jail.create_file("entrepot.toml", "[telemetry]\nlog_format = \"xml\"\n")?;
-            assert!(load(None, &no_overrides()).is_err());
+            assert!(load_unboxed(None, &no_overrides()).is_err());
             Ok(())
         });
     }
@@ -422,7 +440,7 @@ mod tests {
         Jail::expect_with(|_| {
             let example =
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/entrepot.example.toml");
-            let config = load(Some(&example), &no_overrides())?;
+            let config = load_unboxed(Some(&example), &no_overrides())?;
             assert_eq!(config, Config::default());
             Ok(())
         });
