@@ -149,7 +149,8 @@ impl ResponseError for ApiError {
                 None => log_internal_error(self),
             }
         } else if let Some(cause) = &self.source {
-            tracing::debug!(error = %ErrorChain(cause.as_ref()), status = self.status.as_u16(), "request refused");
+            let status = self.status.as_u16();
+            tracing::debug!(error = %ErrorChain(cause.as_ref()), status, "request refused");
         }
         HttpResponse::build(self.status).json(self.body())
     }

@@ -74,9 +74,9 @@ impl FromRequest for RequestId {
 /// outermost, so that everything else runs inside the request's span.
 ///
 /// It stores the [`RequestId`] in the request extensions, sets `X-Request-Id` on the response
-/// (error responses included, unless an inner middleware fails outright), runs the request inside an `http_request` span carrying the id,
-/// method and redacted path (and, once known, the route pattern and status), and logs
-/// `request completed` at the end.
+/// (error responses included, unless an inner middleware fails outright), runs the request
+/// inside an `http_request` span carrying the id, method and redacted path (and, once known, the
+/// route pattern and status), and logs `request completed` at the end.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -98,13 +98,15 @@ pub async fn middleware(
         path = %redact_tokens_in_path(req.path()),
         route = Empty,
         status = Empty,
-        otel.name = Empty,
+        // OpenTelemetry fixes a span's name when it starts, before routing has found the route;
+        // the semantic conventions then call for the bare method, with the route as attribute.
+        otel.name = %method,
         otel.kind = "server",
     );
 
     // The inner service's `call` may do work before returning its future, so it runs inside the
-    // task-local scope too.
-    let future = CURRENT.sync_scope(id.clone(), || next.call(req));
+    // span and the task-local scope too.
+    let future = span.in_scope(|| CURRENT.sync_scope(id.clone(), || next.call(req)));
     let result = CURRENT
         .scope(id.clone(), future)
         .instrument(span.clone())
@@ -114,8 +116,8 @@ pub async fn middleware(
         let route = route.as_deref().unwrap_or(crate::metrics::UNMATCHED_ROUTE);
         span.record("route", route);
         span.record("status", status);
-        span.record("otel.name", format!("{method} {route}"));
-        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        // Microsecond precision is plenty and keeps log lines short.
+        let duration_ms = started.elapsed().as_micros() as f64 / 1000.0;
         span.in_scope(|| tracing::info!(duration_ms, "request completed"));
     };
     match result {
@@ -139,13 +141,14 @@ pub async fn middleware(
     }
 }
 
-/// Replaces every path segment that contains one of our tokens with `[redacted]`. `DELETE
-/// /-/user/token/<token>` (npm logout) is the known case; checking for the token's exact shape,
-/// checksum included, keeps ordinary names readable.
+/// Replaces every path segment that contains something shaped like one of our tokens with
+/// `[redacted]`. `DELETE /-/user/token/<token>` (npm logout) is the known case. The shape is a
+/// token prefix followed by at least 30 letters and digits, checksum or not, so a
+/// mistyped or truncated token is hidden too, while names such as `etp_tools` stay readable.
 pub fn redact_tokens_in_path(path: &str) -> String {
     path.split('/')
         .map(|segment| {
-            if contains_token(segment) {
+            if contains_token_shape(segment) {
                 "[redacted]"
             } else {
                 segment
@@ -155,13 +158,18 @@ pub fn redact_tokens_in_path(path: &str) -> String {
         .join("/")
 }
 
-fn contains_token(segment: &str) -> bool {
-    use entrepot_identity::token::{TOKEN_LEN, TokenKind, looks_like_token};
+/// Letters and digits after the prefix from which a segment counts as a token.
+const TOKEN_SHAPE_MIN_TAIL: usize = 30;
+
+fn contains_token_shape(segment: &str) -> bool {
+    use entrepot_identity::token::TokenKind;
     TokenKind::ALL.iter().any(|kind| {
-        segment.match_indices(kind.prefix()).any(|(start, _)| {
-            segment
-                .get(start..start + TOKEN_LEN)
-                .is_some_and(looks_like_token)
+        segment.match_indices(kind.prefix()).any(|(start, prefix)| {
+            let rest = &segment.as_bytes()[start + prefix.len()..];
+            rest.iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count()
+                >= TOKEN_SHAPE_MIN_TAIL
         })
     })
 }
@@ -211,6 +219,9 @@ mod tests {
         assert_eq!(redact_tokens_in_path(&path), "/npm/-/user/token/[redacted]");
         let embedded = format!("/x/prefix{token}suffix/y");
         assert_eq!(redact_tokens_in_path(&embedded), "/x/[redacted]/y");
+        // A mistyped or truncated token is still hidden.
+        let typo = format!("/npm/-/user/token/{}x", &token[..38]);
+        assert_eq!(redact_tokens_in_path(&typo), "/npm/-/user/token/[redacted]");
         // Things that merely start like a token stay readable.
         let ordinary = "/npm/@acme%2fetp_tools/-/etp_tools-1.0.0.tgz";
         assert_eq!(redact_tokens_in_path(ordinary), ordinary);

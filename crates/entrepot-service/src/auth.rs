@@ -198,7 +198,11 @@ impl Services {
         let op = if principal.user().is_some_and(|me| me.id.0 == owner) { AdminOp::ManageOwnTokens } else { AdminOp::ManageUserTokens };
         authorize_admin(principal, op, &AdminFacts { target_user: Some(AccountId(owner)), ..AdminFacts::default() })
             .into_result()
-            .map_err(|_| ServiceError::NotFound("token".into()))?;
+            // Another user's token is not revealed to exist.
+            .map_err(|deny| match deny {
+                entrepot_authz::Deny::Unauthenticated => ServiceError::Denied(deny),
+                _ => ServiceError::NotFound("token".into()),
+            })?;
         tokens::revoke(self.db(), row.id).await?;
         self.inner.auth_cache.entries.invalidate(&row.token_hash);
         Ok(())

@@ -17,7 +17,8 @@ use crate::staging::StagedBlob;
 use crate::views::{FileView, OpenedFile, PackageView, VersionView};
 use crate::{Result, ServiceError, Services};
 
-/// Names a package the way a registry URL does.
+/// Names a package. As in GitHub's API, the name leaves the owner out: npm `@acme/lib` is `lib` of `acme`,
+/// the image `acme/tools/app` is `tools/app` of `acme`, Maven's is `groupId:artifactId`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageKey {
     pub owner: String,

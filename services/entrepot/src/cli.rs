@@ -1,4 +1,4 @@
-//! The command line: `entrepot serve | migrate | admin …` and the flags that override configuration.
+//! The command line: `entrepot serve | migrate | admin …` and the flags overriding configuration.
 
 use std::path::PathBuf;
 
@@ -50,8 +50,13 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
-    /// External base URL of the server, e.g. https://packages.example.com.
-    #[arg(long, value_name = "URL")]
+    // A help attribute rather than a doc comment: rustdoc would want the URL as a link, clap
+    // would print the link syntax.
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "External base URL of the server, e.g. https://packages.example.com"
+    )]
     pub base_url: Option<String>,
 }
 

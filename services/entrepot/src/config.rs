@@ -229,6 +229,8 @@ mod tests {
     use figment::Jail;
     use figment::Provider as _;
 
+    /// Every test starts with `jail.clear_env()`, so that a developer's or CI's `DATABASE_URL`
+    /// or `ENTREPOT_*` cannot change the outcome.
     fn load_unboxed(file: Option<&Path>, overrides: &Overrides) -> figment::Result<Config> {
         load(file, overrides).map_err(|error| *error)
     }
@@ -261,7 +263,8 @@ mod tests {
 
     #[test]
     fn defaults() {
-        Jail::expect_with(|_| {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
             let config = load_unboxed(None, &no_overrides())?;
             assert_eq!(config, Config::default());
             assert_eq!(config.listen, "127.0.0.1:8080");
@@ -282,6 +285,7 @@ mod tests {
     #[test]
     fn file_then_env_then_flags() {
         Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.create_file(
                 "custom.toml",
                 r#"
@@ -361,6 +365,7 @@ mod tests {
     #[test]
     fn database_url_layers() {
         Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.create_file("entrepot.toml", r#"database_url = "sqlite://file.db""#)?;
             assert_eq!(
                 load_unboxed(None, &no_overrides())?.database_url(),
@@ -393,6 +398,7 @@ mod tests {
     #[test]
     fn config_file_from_env_and_errors() {
         Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.create_file("elsewhere.toml", r#"listen = "127.0.0.1:7000""#)?;
             jail.create_file("entrepot.toml", r#"listen = "127.0.0.1:6000""#)?;
             assert_eq!(
@@ -420,6 +426,7 @@ mod tests {
     #[test]
     fn unknown_keys() {
         Jail::expect_with(|jail| {
+            jail.clear_env();
             // Unrelated ENTREPOT_* variables are ignored...
             jail.set_env("ENTREPOT_TEST_POSTGRES_URL", "postgres://x");
             assert!(load_unboxed(None, &no_overrides()).is_ok());
@@ -437,7 +444,8 @@ mod tests {
 
     #[test]
     fn the_example_file_is_valid_and_matches_the_defaults() {
-        Jail::expect_with(|_| {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
             let example =
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/entrepot.example.toml");
             let config = load_unboxed(Some(&example), &no_overrides())?;

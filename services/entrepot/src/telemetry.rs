@@ -8,6 +8,8 @@
 //! flushing spans at shutdown blocks the caller until the export finishes, which would deadlock
 //! if the export needed that same thread.
 
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
@@ -37,6 +39,7 @@ pub fn init(config: &TelemetryConfig) -> anyhow::Result<Telemetry> {
     let fmt = match config.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()

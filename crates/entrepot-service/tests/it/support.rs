@@ -5,11 +5,11 @@ use entrepot_service::authz::{PackageType, Principal};
 use entrepot_service::{ExistingVersion, NewFile, PackageKey, PublishRequest, Result, Services, VersionView};
 
 pub fn npm(owner: &str, name: &str) -> PackageKey {
-    PackageKey::new(owner, PackageType::Npm, format!("@{owner}/{name}"))
+    PackageKey::new(owner, PackageType::Npm, name)
 }
 
 pub fn container(owner: &str, name: &str) -> PackageKey {
-    PackageKey::new(owner, PackageType::Container, format!("{owner}/{name}"))
+    PackageKey::new(owner, PackageType::Container, name)
 }
 
 pub fn maven(owner: &str, repo: &str, name: &str) -> PackageKey {
