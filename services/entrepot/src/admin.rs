@@ -14,6 +14,10 @@ use entrepot_authz::{
     OrgRole, PackageType, Role, Scopes, Visibility, VisibilitySet, WorkflowLevel,
 };
 
+use std::time::Duration;
+
+use entrepot_service::{GranteeRef, NewRepository, NewTokenRequest, NewUser, OrgSettingsUpdate, PackageKey, Services};
+
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -314,12 +318,158 @@ impl FromStr for BasePermission {
     }
 }
 
-/// Runs an admin command against the configured database.
+/// Runs an admin command against the configured database, as the local operator.
 pub async fn run(command: AdminCommand, config: &Config) -> anyhow::Result<()> {
-    // LEAD: open `entrepot_service::Services` from `config` and dispatch each variant to it;
-    // print created secrets (token create, workflow-token mint) on stdout, once.
-    let _ = config;
-    anyhow::bail!("`entrepot admin` is not wired to the service layer yet ({command:?})")
+    std::fs::create_dir_all(&config.data_dir)?;
+    let services = Services::open(config.service_config()).await?;
+    dispatch(&services, command, config).await
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Reads the first line of stdin: a password piped in, never one typed on the command line.
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "no password on stdin");
+    Ok(password)
+}
+
+fn package_key(package: &PackageArgs) -> PackageKey {
+    PackageKey::new(&package.owner, package.package_type, &package.name)
+}
+
+/// A repository given for a package setting must belong to the package's owner.
+fn own_repo<'a>(package: &PackageArgs, repo: &'a RepoRef) -> anyhow::Result<&'a str> {
+    anyhow::ensure!(
+        repo.owner.eq_ignore_ascii_case(&package.owner),
+        "{}/{} does not belong to {}, the package's owner",
+        repo.owner,
+        repo.name,
+        package.owner
+    );
+    Ok(&repo.name)
+}
+
+async fn dispatch(services: &Services, command: AdminCommand, config: &Config) -> anyhow::Result<()> {
+    let op = Services::operator();
+    match command {
+        AdminCommand::User(UserCommand::Create { login, email, site_admin, password_stdin }) => {
+            let password = if password_stdin { Some(password_from_stdin()?) } else { None };
+            let user = services.create_user(&op, NewUser { login, password, email, name: None, site_admin }).await?;
+            print_json(&user)
+        }
+        AdminCommand::User(UserCommand::List) => print_json(&services.list_users(&op).await?),
+        AdminCommand::Org(OrgCommand::Create { login, owner }) => print_json(&services.create_org(&op, &login, &owner).await?),
+        AdminCommand::Org(OrgCommand::List) => print_json(&services.list_orgs().await?),
+        AdminCommand::Org(OrgCommand::Settings { org, inherit_access_by_default, package_creation_visibilities, base_permission }) => {
+            let update = OrgSettingsUpdate {
+                base_permission: base_permission.map(|base| base.0),
+                inherit_access_by_default,
+                package_creation_visibilities,
+            };
+            print_json(&services.update_org_settings(&op, &org, update).await?)
+        }
+        AdminCommand::Member(MemberCommand::Add { org, user, role }) => {
+            services.set_membership(&op, &org, &user, role).await?;
+            print_json(&services.members(&op, &org).await?)
+        }
+        AdminCommand::Team(TeamCommand::Create { org, slug, name }) => {
+            print_json(&services.create_team(&op, &org, &slug, name.as_deref()).await?)
+        }
+        AdminCommand::Team(TeamCommand::AddMember { org, team, user }) => {
+            services.add_team_member(&op, &org, &team, &user).await?;
+            Ok(())
+        }
+        AdminCommand::Repo(RepoCommand::Create { repo, visibility }) => {
+            let new = NewRepository { owner: repo.owner, name: repo.name, visibility };
+            print_json(&services.create_repository(&op, new).await?)
+        }
+        AdminCommand::Repo(RepoCommand::List { owner }) => {
+            let owners = match owner {
+                Some(owner) => vec![owner],
+                None => {
+                    let mut all: Vec<String> = services.list_users(&op).await?.into_iter().map(|u| u.login).collect();
+                    all.extend(services.list_orgs().await?.into_iter().map(|o| o.login));
+                    all
+                }
+            };
+            let mut repos = Vec::new();
+            for owner in owners {
+                repos.extend(services.repositories(&op, &owner).await?);
+            }
+            print_json(&repos)
+        }
+        AdminCommand::Collaborator(CollaboratorCommand::Add { repo, user, role }) => {
+            services.set_collaborator(&op, &repo.owner, &repo.name, &user, role).await?;
+            Ok(())
+        }
+        AdminCommand::Token(TokenCommand::Create { user, name, scopes, expires_in_days }) => {
+            let expires_in = expires_in_days.map(|days| Duration::from_secs(u64::from(days) * 86_400));
+            let created = services.create_token(&op, &user, NewTokenRequest { name, scopes, expires_in }).await?;
+            // The secret alone on stdout, so that `TOKEN=$(entrepot admin token create …)` works; shown once.
+            println!("{}", created.token.expose());
+            Ok(())
+        }
+        AdminCommand::Token(TokenCommand::List { user }) => print_json(&services.list_tokens(&op, &user).await?),
+        AdminCommand::Token(TokenCommand::Revoke { user, id }) => {
+            let owned = services.list_tokens(&op, &user).await?.iter().any(|token| token.id == id);
+            anyhow::ensure!(owned, "{user} has no token {id}");
+            services.revoke_token(&op, id).await?;
+            Ok(())
+        }
+        AdminCommand::WorkflowToken(WorkflowTokenCommand::Mint { repo, level, ttl_secs }) => {
+            let ttl = Some(ttl_secs.map(Duration::from_secs).unwrap_or(config.workflow_token_ttl()));
+            let created = services.mint_workflow_token(&op, &repo.owner, &repo.name, level, ttl).await?;
+            println!("{}", created.token.expose());
+            Ok(())
+        }
+        AdminCommand::Package(command) => package(services, &op, command).await,
+    }
+}
+
+async fn package(services: &Services, op: &entrepot_authz::Principal, command: PackageCommand) -> anyhow::Result<()> {
+    match command {
+        PackageCommand::SetVisibility { package, visibility } => {
+            print_json(&services.set_package_visibility(op, &package_key(&package), visibility).await?)
+        }
+        PackageCommand::Grant { package, grantee, role } => {
+            services.grant(op, &package_key(&package), &grantee.into_ref(), role).await?;
+            Ok(())
+        }
+        PackageCommand::Revoke { package, grantee } => {
+            services.revoke(op, &package_key(&package), &grantee.into_ref()).await?;
+            Ok(())
+        }
+        PackageCommand::ActionsGrant { package, repo, role } => {
+            let name = own_repo(&package, &repo)?;
+            services.set_actions_access(op, &package_key(&package), name, role).await?;
+            Ok(())
+        }
+        PackageCommand::Link { package, repo } => {
+            let name = own_repo(&package, &repo)?;
+            print_json(&services.link(op, &package_key(&package), Some(name)).await?)
+        }
+        PackageCommand::Unlink { package } => print_json(&services.link(op, &package_key(&package), None).await?),
+        PackageCommand::Inherit { package, enabled } => {
+            print_json(&services.set_inheritance(op, &package_key(&package), enabled).await?)
+        }
+    }
+}
+
+impl GranteeArgs {
+    fn into_ref(self) -> GranteeRef {
+        match (self.user, self.team) {
+            (Some(user), _) => GranteeRef::User(user),
+            (None, Some(team)) => GranteeRef::Team(team),
+            // clap's group makes exactly one of them required.
+            (None, None) => GranteeRef::User(String::new()),
+        }
+    }
 }
 
 #[cfg(test)]

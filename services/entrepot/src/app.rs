@@ -18,6 +18,8 @@ use entrepot_http::base_url::ConfiguredBaseUrl;
 use entrepot_http::error::ErrorChain;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use entrepot_service::Services;
+
 use crate::config::Config;
 
 /// How long `/readyz` waits for the store before answering 503.
@@ -30,7 +32,7 @@ pub struct AppState {
     pub base_url: ConfiguredBaseUrl,
     pub metrics: PrometheusHandle,
     pub readiness: Readiness,
-    // LEAD: add `pub services: entrepot_service::Services` here, opened in `AppState::open`.
+    pub services: Services,
 }
 
 impl AppState {
@@ -42,21 +44,23 @@ impl AppState {
             None => ConfiguredBaseUrl::from_request_headers(),
         };
         let metrics = entrepot_http::metrics::install_recorder()?;
-        // LEAD: open the services (this runs the migrations) and make readiness ask them:
-        //   let services = entrepot_service::Services::open(ServiceConfig::from(&config)).await?;
-        //   let readiness = Readiness::new({
-        //       let services = services.clone();
-        //       move || {
-        //           let services = services.clone();
-        //           async move { services.ready().await.map_err(anyhow::Error::from) }
-        //       }
-        //   });
-        let readiness = Readiness::always_ready();
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|error| anyhow::anyhow!("cannot create the data directory {}: {error}", config.data_dir.display()))?;
+        // Opening the services runs the migrations.
+        let services = Services::open(config.service_config()).await?;
+        let readiness = Readiness::new({
+            let services = services.clone();
+            move || {
+                let services = services.clone();
+                async move { services.ready().await.map_err(anyhow::Error::from) }
+            }
+        });
         Ok(Self {
             config: Arc::new(config),
             base_url,
             metrics,
             readiness,
+            services,
         })
     }
 
@@ -77,9 +81,8 @@ impl AppState {
                     .route(web::head().to(readyz)),
             )
             .route("/metrics", web::get().to(entrepot_http::metrics::render));
-        // LEAD: cfg.app_data(web::Data::new(self.services.clone()));
-        // LEAD: cfg.service(web::scope("/api/v3").configure(entrepot_api::configure));
-        // LEAD: then each registry front-end's scope (/v2, /npm, /nuget, /rubygems, /maven).
+        cfg.app_data(web::Data::new(self.services.clone())).configure(entrepot_api::configure);
+        // Each registry front-end's scope (/v2, /npm, /nuget, /rubygems, /maven) is mounted here.
     }
 }
 
@@ -155,15 +158,19 @@ mod tests {
     use super::*;
     use actix_web::test as actix_test;
 
-    async fn state(readiness: Readiness) -> AppState {
-        let mut state = AppState::open(Config::default()).await.unwrap();
+    /// A state over a fresh data directory; the directory lives as long as the returned guard.
+    async fn state(readiness: Readiness) -> (AppState, tempfile::TempDir) {
+        let data_dir = tempfile::tempdir().unwrap();
+        let config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
+        let mut state = AppState::open(config).await.unwrap();
         state.readiness = readiness;
-        state
+        (state, data_dir)
     }
 
     #[actix_web::test]
     async fn healthz_and_readyz() {
-        let app = actix_test::init_service(build_app(state(Readiness::always_ready()).await)).await;
+        let (state, _dir) = state(Readiness::always_ready()).await;
+        let app = actix_test::init_service(build_app(state)).await;
         for (uri, body) in [("/healthz", "ok"), ("/readyz", "ready")] {
             let request = actix_test::TestRequest::get().uri(uri).to_request();
             let response = actix_test::call_service(&app, request).await;
@@ -185,7 +192,8 @@ mod tests {
                 "connection refused to postgres://user:pw@db"
             ))
         });
-        let app = actix_test::init_service(build_app(state(failing).await)).await;
+        let (state, _dir) = state(failing).await;
+        let app = actix_test::init_service(build_app(state)).await;
         let request = actix_test::TestRequest::get().uri("/readyz").to_request();
         let response = actix_test::call_service(&app, request).await;
         assert_eq!(response.status(), 503);
@@ -200,8 +208,10 @@ mod tests {
 
     #[actix_web::test]
     async fn invalid_base_url_is_refused() {
+        let data_dir = tempfile::tempdir().unwrap();
         let config = Config {
             base_url: Some("ftp://nope".to_owned()),
+            data_dir: data_dir.path().to_path_buf(),
             ..Config::default()
         };
         let error = AppState::open(config).await.err().unwrap();

@@ -42,6 +42,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "token_cache_ttl_secs",
     "workflow_token_ttl_secs",
     "shutdown_timeout_secs",
+    "restore_window_days",
     "telemetry",
 ];
 
@@ -70,6 +71,8 @@ pub struct Config {
     pub workflow_token_ttl_secs: u64,
     /// How long a graceful shutdown waits for in-flight requests.
     pub shutdown_timeout_secs: u64,
+    /// How long a deleted package or version stays restorable.
+    pub restore_window_days: u64,
     pub telemetry: TelemetryConfig,
 }
 
@@ -85,6 +88,7 @@ impl Default for Config {
             token_cache_ttl_secs: 30,
             workflow_token_ttl_secs: 3600,
             shutdown_timeout_secs: 30,
+            restore_window_days: 30,
             telemetry: TelemetryConfig::default(),
         }
     }
@@ -127,6 +131,17 @@ impl Config {
 
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    /// What the service layer needs of this configuration.
+    pub fn service_config(&self) -> entrepot_service::ServiceConfig {
+        let mut service = entrepot_service::ServiceConfig::new(self.database_url(), self.blob_dir());
+        service.policy = self.policy.clone();
+        service.base_url = self.base_url.clone();
+        service.token_cache_ttl = self.token_cache_ttl();
+        service.workflow_token_ttl = self.workflow_token_ttl();
+        service.restore_window = Duration::from_secs(self.restore_window_days.saturating_mul(86_400));
+        service
     }
 }
 

@@ -42,8 +42,13 @@ fn main() -> ExitCode {
 async fn run(command: Command, config: Config, started: Instant) -> anyhow::Result<()> {
     match command {
         Command::Serve(_) => server::serve(config, started).await,
-        // LEAD: open the store from `config` and run `entrepot_migrations` against it.
-        Command::Migrate => anyhow::bail!("`entrepot migrate` is not wired to the store yet"),
+        Command::Migrate => {
+            // Opening the store runs every pending migration.
+            std::fs::create_dir_all(&config.data_dir)?;
+            entrepot_store::Store::open(&config.database_url()).await?.close().await?;
+            tracing::info!(database = %config.database_backend(), "migrations applied");
+            Ok(())
+        }
         Command::Admin(command) => admin::run(command, &config).await,
     }
 }

@@ -69,6 +69,13 @@ pub async fn serve(config: Config, process_started: Instant) -> anyhow::Result<(
         )
     })?;
     let state = AppState::open(config.clone()).await?;
+    if state.services.has_no_users().await? {
+        tracing::warn!(
+            "no users yet: create the first site admin with `entrepot admin user create LOGIN --site-admin --password-stdin` \
+             and a token with `entrepot admin token create LOGIN --name cli --scopes read:packages,write:packages,delete:packages,repo` \
+             (pass the same --data-dir or --database-url as this server)"
+        );
+    }
     let running = start(&config, state)?;
     let listen = running
         .addrs()

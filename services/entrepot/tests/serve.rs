@@ -123,8 +123,10 @@ async fn serves_health_readiness_metrics_and_request_ids() {
 #[actix_web::test]
 async fn a_taken_port_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
     let config = Config {
         listen: taken.local_addr().unwrap().to_string(),
+        data_dir: data_dir.path().to_path_buf(),
         ..Config::default()
     };
     let state = AppState::open(config.clone()).await.unwrap();
