@@ -182,7 +182,12 @@ enum Tokens {
 }
 
 fn id<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().auto_increment().primary_key().to_owned()
+    ColumnDef::new(col)
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
 }
 
 fn fk<T: IntoIden>(col: T) -> ColumnDef {
@@ -194,15 +199,25 @@ fn text<T: IntoIden>(col: T) -> ColumnDef {
 }
 
 fn at<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
 fn at_null<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().null().to_owned()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .null()
+        .to_owned()
 }
 
 fn flag<T: IntoIden>(col: T, default: bool) -> ColumnDef {
-    ColumnDef::new(col).boolean().not_null().default(default).to_owned()
+    ColumnDef::new(col)
+        .boolean()
+        .not_null()
+        .default(default)
+        .to_owned()
 }
 
 fn reference<F: IntoIden + 'static, T: IntoIden + 'static>(
@@ -218,7 +233,12 @@ fn reference<F: IntoIden + 'static, T: IntoIden + 'static>(
         .to_owned()
 }
 
-async fn unique(manager: &SchemaManager<'_>, name: &str, table: impl IntoIden + 'static, cols: Vec<Alias>) -> Result<(), DbErr> {
+async fn unique(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden + 'static,
+    cols: Vec<Alias>,
+) -> Result<(), DbErr> {
     let mut index = Index::create().name(name).table(table).unique().to_owned();
     for col in cols {
         index.col(col);
@@ -251,7 +271,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(OrgSettings::Table)
-                    .col(ColumnDef::new(OrgSettings::OrgId).big_integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(OrgSettings::OrgId)
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(OrgSettings::BasePermission).string().null())
                     .col(flag(OrgSettings::InheritAccessByDefault, true))
                     .col(text(OrgSettings::PackageCreationVisibilities))
@@ -286,9 +311,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_memberships", Memberships::Table, vec![Alias::new("org_id"), Alias::new("user_id")]).await?;
+        unique(
+            manager,
+            "ux_memberships",
+            Memberships::Table,
+            vec![Alias::new("org_id"), Alias::new("user_id")],
+        )
+        .await?;
         manager
-            .create_index(Index::create().name("ix_memberships_user").table(Memberships::Table).col(Memberships::UserId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("ix_memberships_user")
+                    .table(Memberships::Table)
+                    .col(Memberships::UserId)
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -300,11 +337,21 @@ impl MigrationTrait for Migration {
                     .col(text(Teams::Slug))
                     .col(text(Teams::Name))
                     .col(at(Teams::CreatedAt))
-                    .foreign_key(&mut reference("fk_teams_org", (Teams::Table, Teams::OrgId), (Accounts::Table, Accounts::Id)))
+                    .foreign_key(&mut reference(
+                        "fk_teams_org",
+                        (Teams::Table, Teams::OrgId),
+                        (Accounts::Table, Accounts::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_teams", Teams::Table, vec![Alias::new("org_id"), Alias::new("slug")]).await?;
+        unique(
+            manager,
+            "ux_teams",
+            Teams::Table,
+            vec![Alias::new("org_id"), Alias::new("slug")],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -326,9 +373,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_team_members", TeamMembers::Table, vec![Alias::new("team_id"), Alias::new("user_id")]).await?;
+        unique(
+            manager,
+            "ux_team_members",
+            TeamMembers::Table,
+            vec![Alias::new("team_id"), Alias::new("user_id")],
+        )
+        .await?;
         manager
-            .create_index(Index::create().name("ix_team_members_user").table(TeamMembers::Table).col(TeamMembers::UserId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("ix_team_members_user")
+                    .table(TeamMembers::Table)
+                    .col(TeamMembers::UserId)
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -350,7 +409,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_repositories", Repositories::Table, vec![Alias::new("owner_id"), Alias::new("name_lower")]).await?;
+        unique(
+            manager,
+            "ux_repositories",
+            Repositories::Table,
+            vec![Alias::new("owner_id"), Alias::new("name_lower")],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -373,7 +438,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_collaborators", Collaborators::Table, vec![Alias::new("repository_id"), Alias::new("user_id")]).await?;
+        unique(
+            manager,
+            "ux_collaborators",
+            Collaborators::Table,
+            vec![Alias::new("repository_id"), Alias::new("user_id")],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -396,8 +467,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_team_repositories", TeamRepositories::Table, vec![Alias::new("team_id"), Alias::new("repository_id")])
-            .await?;
+        unique(
+            manager,
+            "ux_team_repositories",
+            TeamRepositories::Table,
+            vec![Alias::new("team_id"), Alias::new("repository_id")],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -412,7 +488,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("ix_blobs_sha512").table(Blobs::Table).col(Blobs::Sha512).to_owned())
+            .create_index(
+                Index::create()
+                    .name("ix_blobs_sha512")
+                    .table(Blobs::Table)
+                    .col(Blobs::Sha512)
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -427,7 +509,12 @@ impl MigrationTrait for Migration {
                     .col(text(Packages::Visibility))
                     .col(ColumnDef::new(Packages::RepositoryId).big_integer().null())
                     .col(flag(Packages::InheritAccess, false))
-                    .col(ColumnDef::new(Packages::Downloads).big_integer().not_null().default(0))
+                    .col(
+                        ColumnDef::new(Packages::Downloads)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
                     .col(at(Packages::CreatedAt))
                     .col(at(Packages::UpdatedAt))
                     .col(at_null(Packages::DeletedAt))
@@ -453,7 +540,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("ix_packages_repository").table(Packages::Table).col(Packages::RepositoryId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("ix_packages_repository")
+                    .table(Packages::Table)
+                    .col(Packages::RepositoryId)
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -464,8 +557,17 @@ impl MigrationTrait for Migration {
                     .col(fk(PackageVersions::PackageId))
                     .col(text(PackageVersions::Version))
                     .col(ColumnDef::new(PackageVersions::Metadata).json().not_null())
-                    .col(ColumnDef::new(PackageVersions::PublisherId).big_integer().null())
-                    .col(ColumnDef::new(PackageVersions::Downloads).big_integer().not_null().default(0))
+                    .col(
+                        ColumnDef::new(PackageVersions::PublisherId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(PackageVersions::Downloads)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
                     .col(at(PackageVersions::CreatedAt))
                     .col(at(PackageVersions::UpdatedAt))
                     .col(at_null(PackageVersions::DeletedAt))
@@ -492,7 +594,11 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("ix_package_versions_package").table(PackageVersions::Table).col(PackageVersions::PackageId).to_owned(),
+                Index::create()
+                    .name("ix_package_versions_package")
+                    .table(PackageVersions::Table)
+                    .col(PackageVersions::PackageId)
+                    .to_owned(),
             )
             .await?;
 
@@ -522,9 +628,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_package_files", PackageFiles::Table, vec![Alias::new("version_id"), Alias::new("name")]).await?;
+        unique(
+            manager,
+            "ux_package_files",
+            PackageFiles::Table,
+            vec![Alias::new("version_id"), Alias::new("name")],
+        )
+        .await?;
         manager
-            .create_index(Index::create().name("ix_package_files_blob").table(PackageFiles::Table).col(PackageFiles::BlobId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("ix_package_files_blob")
+                    .table(PackageFiles::Table)
+                    .col(PackageFiles::BlobId)
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -554,8 +672,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_grants_user", PackageGrants::Table, vec![Alias::new("package_id"), Alias::new("user_id")]).await?;
-        unique(manager, "ux_grants_team", PackageGrants::Table, vec![Alias::new("package_id"), Alias::new("team_id")]).await?;
+        unique(
+            manager,
+            "ux_grants_user",
+            PackageGrants::Table,
+            vec![Alias::new("package_id"), Alias::new("user_id")],
+        )
+        .await?;
+        unique(
+            manager,
+            "ux_grants_team",
+            PackageGrants::Table,
+            vec![Alias::new("package_id"), Alias::new("team_id")],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -578,7 +708,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_actions_access", ActionsAccess::Table, vec![Alias::new("package_id"), Alias::new("repository_id")]).await?;
+        unique(
+            manager,
+            "ux_actions_access",
+            ActionsAccess::Table,
+            vec![Alias::new("package_id"), Alias::new("repository_id")],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -597,7 +733,11 @@ impl MigrationTrait for Migration {
                     .col(at_null(Tokens::ExpiresAt))
                     .col(at_null(Tokens::LastUsedAt))
                     .col(at_null(Tokens::RevokedAt))
-                    .foreign_key(&mut reference("fk_tokens_user", (Tokens::Table, Tokens::UserId), (Accounts::Table, Accounts::Id)))
+                    .foreign_key(&mut reference(
+                        "fk_tokens_user",
+                        (Tokens::Table, Tokens::UserId),
+                        (Accounts::Table, Accounts::Id),
+                    ))
                     .foreign_key(&mut reference(
                         "fk_tokens_repo",
                         (Tokens::Table, Tokens::RepositoryId),
@@ -606,7 +746,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(Index::create().name("ix_tokens_user").table(Tokens::Table).col(Tokens::UserId).to_owned()).await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_tokens_user")
+                    .table(Tokens::Table)
+                    .col(Tokens::UserId)
+                    .to_owned(),
+            )
+            .await?;
 
         Ok(())
     }
@@ -629,7 +777,9 @@ impl MigrationTrait for Migration {
             Alias::new("org_settings"),
             Alias::new("accounts"),
         ] {
-            manager.drop_table(Table::drop().table(table).if_exists().to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).if_exists().to_owned())
+                .await?;
         }
         Ok(())
     }

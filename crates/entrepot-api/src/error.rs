@@ -12,7 +12,9 @@ pub struct ApiError(entrepot_http::error::ApiError);
 
 impl ApiError {
     pub fn unprocessable(message: impl Into<String>) -> Self {
-        Self(entrepot_http::error::ApiError::unprocessable(message.into()))
+        Self(entrepot_http::error::ApiError::unprocessable(
+            message.into(),
+        ))
     }
 }
 
@@ -28,9 +30,9 @@ impl From<ServiceError> for ApiError {
         Self(match error {
             ServiceError::Denied(Deny::Unauthenticated) => E::unauthorized(),
             ServiceError::Denied(Deny::NotFound) | ServiceError::NotFound(_) => E::not_found(),
-            ServiceError::Denied(Deny::MissingScope(scopes)) => {
-                E::forbidden(format!("This needs a token with the scope(s) {scopes}; create one with them."))
-            }
+            ServiceError::Denied(Deny::MissingScope(scopes)) => E::forbidden(format!(
+                "This needs a token with the scope(s) {scopes}; create one with them."
+            )),
             ServiceError::Denied(Deny::Forbidden(why)) => E::forbidden(why.to_string()),
             ServiceError::Conflict(message) => E::conflict(message),
             ServiceError::Invalid(message) => E::unprocessable(message),
@@ -51,14 +53,23 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = self.0.error_response();
         if self.0.status() == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Entrepot API\""));
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Entrepot API\""),
+            );
         }
         response
     }
 }
 
-pub(crate) fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError(entrepot_http::error::ApiError::bad_request(format!("Problems parsing JSON: {error}"))).into()
+pub(crate) fn json_error(
+    error: actix_web::error::JsonPayloadError,
+    _: &HttpRequest,
+) -> actix_web::Error {
+    ApiError(entrepot_http::error::ApiError::bad_request(format!(
+        "Problems parsing JSON: {error}"
+    )))
+    .into()
 }
 
 pub(crate) fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {

@@ -3,9 +3,12 @@
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
-use entrepot_service::authz::{OrgRole, PackageType, Principal, Role, Scopes, Visibility, VisibilitySet, WorkflowLevel};
+use entrepot_service::authz::{
+    OrgRole, PackageType, Principal, Role, Scopes, Visibility, VisibilitySet, WorkflowLevel,
+};
 use entrepot_service::{
-    GranteeRef, NewRepository, NewTokenRequest, NewUser, OrgSettingsUpdate, PackageKey, ServiceError, Services,
+    GranteeRef, NewRepository, NewTokenRequest, NewUser, OrgSettingsUpdate, PackageKey,
+    ServiceError, Services,
 };
 use serde::Deserialize;
 
@@ -24,12 +27,18 @@ fn parse_role(value: &str) -> Result<Role, ApiError> {
         "pull" | "read" | "triage" => Ok(Role::Read),
         "push" | "write" | "maintain" => Ok(Role::Write),
         "admin" => Ok(Role::Admin),
-        other => Err(invalid(format!("unknown permission {other:?}: use read, write or admin"))),
+        other => Err(invalid(format!(
+            "unknown permission {other:?}: use read, write or admin"
+        ))),
     }
 }
 
 fn parse_visibility(value: &str) -> Result<Visibility, ApiError> {
-    value.parse().map_err(|_| invalid(format!("unknown visibility {value:?}: use public, private or internal")))
+    value.parse().map_err(|_| {
+        invalid(format!(
+            "unknown visibility {value:?}: use public, private or internal"
+        ))
+    })
 }
 
 /// The login behind the principal, or 401.
@@ -57,7 +66,8 @@ pub struct TokenBody {
 
 impl TokenBody {
     fn into_request(self) -> Result<NewTokenRequest, ApiError> {
-        let scopes = Scopes::parse_list(&self.scopes).map_err(|error| invalid(error.to_string()))?;
+        let scopes =
+            Scopes::parse_list(&self.scopes).map_err(|error| invalid(error.to_string()))?;
         if scopes.is_empty() {
             return Err(invalid("a token needs at least one scope"));
         }
@@ -66,7 +76,11 @@ impl TokenBody {
             Some(days) => Some(Duration::from_secs(days.min(366 * 10) * 86_400)),
             None => None,
         };
-        Ok(NewTokenRequest { name: self.name, scopes, expires_in })
+        Ok(NewTokenRequest {
+            name: self.name,
+            scopes,
+            expires_in,
+        })
     }
 }
 
@@ -75,9 +89,15 @@ pub async fn list_own_tokens(services: Svc, principal: ApiPrincipal) -> Reply {
     Ok(HttpResponse::Ok().json(services.list_tokens(&principal.0, &login).await?))
 }
 
-pub async fn create_own_token(services: Svc, principal: ApiPrincipal, body: web::Json<TokenBody>) -> Reply {
+pub async fn create_own_token(
+    services: Svc,
+    principal: ApiPrincipal,
+    body: web::Json<TokenBody>,
+) -> Reply {
     let login = me(&services, &principal.0).await?;
-    let created = services.create_token(&principal.0, &login, body.into_inner().into_request()?).await?;
+    let created = services
+        .create_token(&principal.0, &login, body.into_inner().into_request()?)
+        .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -86,12 +106,23 @@ pub async fn revoke_token(services: Svc, principal: ApiPrincipal, id: web::Path<
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn list_user_tokens(services: Svc, principal: ApiPrincipal, login: web::Path<String>) -> Reply {
+pub async fn list_user_tokens(
+    services: Svc,
+    principal: ApiPrincipal,
+    login: web::Path<String>,
+) -> Reply {
     Ok(HttpResponse::Ok().json(services.list_tokens(&principal.0, &login).await?))
 }
 
-pub async fn create_user_token(services: Svc, principal: ApiPrincipal, login: web::Path<String>, body: web::Json<TokenBody>) -> Reply {
-    let created = services.create_token(&principal.0, &login, body.into_inner().into_request()?).await?;
+pub async fn create_user_token(
+    services: Svc,
+    principal: ApiPrincipal,
+    login: web::Path<String>,
+    body: web::Json<TokenBody>,
+) -> Reply {
+    let created = services
+        .create_token(&principal.0, &login, body.into_inner().into_request()?)
+        .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -112,14 +143,31 @@ impl RepoBody {
     }
 }
 
-pub async fn create_own_repo(services: Svc, principal: ApiPrincipal, body: web::Json<RepoBody>) -> Reply {
+pub async fn create_own_repo(
+    services: Svc,
+    principal: ApiPrincipal,
+    body: web::Json<RepoBody>,
+) -> Reply {
     let owner = me(&services, &principal.0).await?;
-    let new = NewRepository { owner, name: body.name.clone(), visibility: body.visibility()? };
+    let new = NewRepository {
+        owner,
+        name: body.name.clone(),
+        visibility: body.visibility()?,
+    };
     Ok(HttpResponse::Created().json(services.create_repository(&principal.0, new).await?))
 }
 
-pub async fn create_org_repo(services: Svc, principal: ApiPrincipal, org: web::Path<String>, body: web::Json<RepoBody>) -> Reply {
-    let new = NewRepository { owner: org.into_inner(), name: body.name.clone(), visibility: body.visibility()? };
+pub async fn create_org_repo(
+    services: Svc,
+    principal: ApiPrincipal,
+    org: web::Path<String>,
+    body: web::Json<RepoBody>,
+) -> Reply {
+    let new = NewRepository {
+        owner: org.into_inner(),
+        name: body.name.clone(),
+        visibility: body.visibility()?,
+    };
     Ok(HttpResponse::Created().json(services.create_repository(&principal.0, new).await?))
 }
 
@@ -146,9 +194,19 @@ pub struct UserBody {
     site_admin: bool,
 }
 
-pub async fn create_user(services: Svc, principal: ApiPrincipal, body: web::Json<UserBody>) -> Reply {
+pub async fn create_user(
+    services: Svc,
+    principal: ApiPrincipal,
+    body: web::Json<UserBody>,
+) -> Reply {
     let body = body.into_inner();
-    let new = NewUser { login: body.login, password: body.password, email: body.email, name: body.name, site_admin: body.site_admin };
+    let new = NewUser {
+        login: body.login,
+        password: body.password,
+        email: body.email,
+        name: body.name,
+        site_admin: body.site_admin,
+    };
     Ok(HttpResponse::Created().json(services.create_user(&principal.0, new).await?))
 }
 
@@ -164,7 +222,11 @@ pub async fn create_org(services: Svc, principal: ApiPrincipal, body: web::Json<
         Some(admin) => admin.clone(),
         None => me(&services, &principal.0).await?,
     };
-    Ok(HttpResponse::Created().json(services.create_org(&principal.0, &body.login, &owner).await?))
+    Ok(HttpResponse::Created().json(
+        services
+            .create_org(&principal.0, &body.login, &owner)
+            .await?,
+    ))
 }
 
 pub async fn list_orgs(services: Svc) -> Reply {
@@ -192,7 +254,12 @@ pub struct OrgUpdate {
     package_creation_visibilities: Option<Vec<String>>,
 }
 
-pub async fn update_org(services: Svc, principal: ApiPrincipal, org: web::Path<String>, body: web::Json<OrgUpdate>) -> Reply {
+pub async fn update_org(
+    services: Svc,
+    principal: ApiPrincipal,
+    org: web::Path<String>,
+    body: web::Json<OrgUpdate>,
+) -> Reply {
     let body = body.into_inner();
     let base_permission = match body.default_repository_permission.as_deref() {
         None => None,
@@ -200,11 +267,21 @@ pub async fn update_org(services: Svc, principal: ApiPrincipal, org: web::Path<S
         Some(role) => Some(Some(parse_role(role)?)),
     };
     let package_creation_visibilities = match body.package_creation_visibilities {
-        Some(list) => Some(VisibilitySet::parse_list(&list).map_err(|error| invalid(error.to_string()))?),
+        Some(list) => {
+            Some(VisibilitySet::parse_list(&list).map_err(|error| invalid(error.to_string()))?)
+        }
         None => None,
     };
-    let update = OrgSettingsUpdate { base_permission, inherit_access_by_default: body.inherit_access_by_default, package_creation_visibilities };
-    Ok(HttpResponse::Ok().json(services.update_org_settings(&principal.0, &org, update).await?))
+    let update = OrgSettingsUpdate {
+        base_permission,
+        inherit_access_by_default: body.inherit_access_by_default,
+        package_creation_visibilities,
+    };
+    Ok(HttpResponse::Ok().json(
+        services
+            .update_org_settings(&principal.0, &org, update)
+            .await?,
+    ))
 }
 
 pub async fn list_members(services: Svc, principal: ApiPrincipal, org: web::Path<String>) -> Reply {
@@ -227,15 +304,27 @@ pub async fn set_membership(
     let role = match body.and_then(|b| b.into_inner().role).as_deref() {
         None | Some("member") => OrgRole::Member,
         Some("admin" | "owner") => OrgRole::Owner,
-        Some(other) => return Err(invalid(format!("unknown role {other:?}: use member or admin"))),
+        Some(other) => {
+            return Err(invalid(format!(
+                "unknown role {other:?}: use member or admin"
+            )));
+        }
     };
-    services.set_membership(&principal.0, &org, &login, role).await?;
+    services
+        .set_membership(&principal.0, &org, &login, role)
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "organization": org, "user": login, "role": role.as_str(), "state": "active" })))
 }
 
-pub async fn remove_membership(services: Svc, principal: ApiPrincipal, path: web::Path<(String, String)>) -> Reply {
+pub async fn remove_membership(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (org, login) = path.into_inner();
-    services.remove_membership(&principal.0, &org, &login).await?;
+    services
+        .remove_membership(&principal.0, &org, &login)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -249,20 +338,44 @@ pub struct TeamBody {
     slug: Option<String>,
 }
 
-pub async fn create_team(services: Svc, principal: ApiPrincipal, org: web::Path<String>, body: web::Json<TeamBody>) -> Reply {
-    let slug = body.slug.clone().unwrap_or_else(|| body.name.to_lowercase().replace(' ', "-"));
-    Ok(HttpResponse::Created().json(services.create_team(&principal.0, &org, &slug, Some(&body.name)).await?))
+pub async fn create_team(
+    services: Svc,
+    principal: ApiPrincipal,
+    org: web::Path<String>,
+    body: web::Json<TeamBody>,
+) -> Reply {
+    let slug = body
+        .slug
+        .clone()
+        .unwrap_or_else(|| body.name.to_lowercase().replace(' ', "-"));
+    Ok(HttpResponse::Created().json(
+        services
+            .create_team(&principal.0, &org, &slug, Some(&body.name))
+            .await?,
+    ))
 }
 
-pub async fn add_team_member(services: Svc, principal: ApiPrincipal, path: web::Path<(String, String, String)>) -> Reply {
+pub async fn add_team_member(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<(String, String, String)>,
+) -> Reply {
     let (org, team, login) = path.into_inner();
-    services.add_team_member(&principal.0, &org, &team, &login).await?;
+    services
+        .add_team_member(&principal.0, &org, &team, &login)
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "role": "member", "state": "active" })))
 }
 
-pub async fn remove_team_member(services: Svc, principal: ApiPrincipal, path: web::Path<(String, String, String)>) -> Reply {
+pub async fn remove_team_member(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<(String, String, String)>,
+) -> Reply {
     let (org, team, login) = path.into_inner();
-    services.remove_team_member(&principal.0, &org, &team, &login).await?;
+    services
+        .remove_team_member(&principal.0, &org, &team, &login)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -288,13 +401,27 @@ pub async fn set_team_repo(
 ) -> Reply {
     let (org, team, owner, repo) = path.into_inner();
     if !org.eq_ignore_ascii_case(&owner) {
-        return Err(invalid("a team can only be given repositories of its own organization"));
+        return Err(invalid(
+            "a team can only be given repositories of its own organization",
+        ));
     }
-    services.set_team_repository_role(&principal.0, &owner, &repo, &team, PermissionBody::role(body, Role::Read)?).await?;
+    services
+        .set_team_repository_role(
+            &principal.0,
+            &owner,
+            &repo,
+            &team,
+            PermissionBody::role(body, Role::Read)?,
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn get_repo(services: Svc, principal: ApiPrincipal, path: web::Path<(String, String)>) -> Reply {
+pub async fn get_repo(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (owner, repo) = path.into_inner();
     Ok(HttpResponse::Ok().json(services.repository(&principal.0, &owner, &repo).await?))
 }
@@ -305,15 +432,26 @@ pub struct RepoUpdate {
     private: Option<bool>,
 }
 
-pub async fn update_repo(services: Svc, principal: ApiPrincipal, path: web::Path<(String, String)>, body: web::Json<RepoUpdate>) -> Reply {
+pub async fn update_repo(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<(String, String)>,
+    body: web::Json<RepoUpdate>,
+) -> Reply {
     let (owner, repo) = path.into_inner();
     let visibility = match (&body.visibility, body.private) {
         (Some(visibility), _) => Some(parse_visibility(visibility)?),
-        (None, Some(private)) => Some(if private { Visibility::Private } else { Visibility::Public }),
+        (None, Some(private)) => Some(if private {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        }),
         (None, None) => None,
     };
     if let Some(visibility) = visibility {
-        services.set_repository_visibility(&principal.0, &owner, &repo, visibility).await?;
+        services
+            .set_repository_visibility(&principal.0, &owner, &repo, visibility)
+            .await?;
     }
     Ok(HttpResponse::Ok().json(services.repository(&principal.0, &owner, &repo).await?))
 }
@@ -325,13 +463,27 @@ pub async fn set_collaborator(
     body: Option<web::Json<PermissionBody>>,
 ) -> Reply {
     let (owner, repo, login) = path.into_inner();
-    services.set_collaborator(&principal.0, &owner, &repo, &login, PermissionBody::role(body, Role::Write)?).await?;
+    services
+        .set_collaborator(
+            &principal.0,
+            &owner,
+            &repo,
+            &login,
+            PermissionBody::role(body, Role::Write)?,
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn remove_collaborator(services: Svc, principal: ApiPrincipal, path: web::Path<(String, String, String)>) -> Reply {
+pub async fn remove_collaborator(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<(String, String, String)>,
+) -> Reply {
     let (owner, repo, login) = path.into_inner();
-    services.remove_collaborator(&principal.0, &owner, &repo, &login).await?;
+    services
+        .remove_collaborator(&principal.0, &owner, &repo, &login)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -352,21 +504,36 @@ pub async fn mint_workflow_token(
     let level = match body.permission.as_str() {
         "read" => WorkflowLevel::Read,
         "write" => WorkflowLevel::Write,
-        other => return Err(invalid(format!("unknown packages permission {other:?}: use read or write"))),
+        other => {
+            return Err(invalid(format!(
+                "unknown packages permission {other:?}: use read or write"
+            )));
+        }
     };
     let ttl = body.expires_in.map(Duration::from_secs);
-    Ok(HttpResponse::Created().json(services.mint_workflow_token(&principal.0, &owner, &repo, level, ttl).await?))
+    Ok(HttpResponse::Created().json(
+        services
+            .mint_workflow_token(&principal.0, &owner, &repo, level, ttl)
+            .await?,
+    ))
 }
 
 /// `/{orgs|users}/{owner}/packages/{package_type}/{name}` → the package's key. Names with `/` come URL-encoded.
-fn package_key(scope: &str, owner: &str, package_type: &str, name: &str) -> Result<PackageKey, ApiError> {
+fn package_key(
+    scope: &str,
+    owner: &str,
+    package_type: &str,
+    name: &str,
+) -> Result<PackageKey, ApiError> {
     if scope != "orgs" && scope != "users" {
         return Err(ServiceError::NotFound("route".into()).into());
     }
     let package_type: PackageType = match package_type {
         // Gradle publishes are Maven packages, as in GitHub's API.
         "gradle" => PackageType::Maven,
-        other => other.parse().map_err(|_| invalid(format!("unknown package_type {other:?}")))?,
+        other => other
+            .parse()
+            .map_err(|_| invalid(format!("unknown package_type {other:?}")))?,
     };
     Ok(PackageKey::new(owner, package_type, name))
 }
@@ -390,8 +557,19 @@ pub struct VisibilityBody {
     visibility: String,
 }
 
-pub async fn set_visibility(services: Svc, principal: ApiPrincipal, path: web::Path<PackagePath>, body: web::Json<VisibilityBody>) -> Reply {
-    let view = services.set_package_visibility(&principal.0, &path.key()?, parse_visibility(&body.visibility)?).await?;
+pub async fn set_visibility(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<PackagePath>,
+    body: web::Json<VisibilityBody>,
+) -> Reply {
+    let view = services
+        .set_package_visibility(
+            &principal.0,
+            &path.key()?,
+            parse_visibility(&body.visibility)?,
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -416,33 +594,95 @@ pub struct RoleBody {
     role: String,
 }
 
-pub async fn grant_user(services: Svc, principal: ApiPrincipal, path: web::Path<GranteePath>, body: web::Json<RoleBody>) -> Reply {
-    services.grant(&principal.0, &path.key()?, &GranteeRef::User(path.grantee.clone()), parse_role(&body.role)?).await?;
+pub async fn grant_user(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<GranteePath>,
+    body: web::Json<RoleBody>,
+) -> Reply {
+    services
+        .grant(
+            &principal.0,
+            &path.key()?,
+            &GranteeRef::User(path.grantee.clone()),
+            parse_role(&body.role)?,
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn revoke_user(services: Svc, principal: ApiPrincipal, path: web::Path<GranteePath>) -> Reply {
-    services.revoke(&principal.0, &path.key()?, &GranteeRef::User(path.grantee.clone())).await?;
+pub async fn revoke_user(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<GranteePath>,
+) -> Reply {
+    services
+        .revoke(
+            &principal.0,
+            &path.key()?,
+            &GranteeRef::User(path.grantee.clone()),
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn grant_team(services: Svc, principal: ApiPrincipal, path: web::Path<GranteePath>, body: web::Json<RoleBody>) -> Reply {
-    services.grant(&principal.0, &path.key()?, &GranteeRef::Team(path.grantee.clone()), parse_role(&body.role)?).await?;
+pub async fn grant_team(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<GranteePath>,
+    body: web::Json<RoleBody>,
+) -> Reply {
+    services
+        .grant(
+            &principal.0,
+            &path.key()?,
+            &GranteeRef::Team(path.grantee.clone()),
+            parse_role(&body.role)?,
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn revoke_team(services: Svc, principal: ApiPrincipal, path: web::Path<GranteePath>) -> Reply {
-    services.revoke(&principal.0, &path.key()?, &GranteeRef::Team(path.grantee.clone())).await?;
+pub async fn revoke_team(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<GranteePath>,
+) -> Reply {
+    services
+        .revoke(
+            &principal.0,
+            &path.key()?,
+            &GranteeRef::Team(path.grantee.clone()),
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn set_actions_access(services: Svc, principal: ApiPrincipal, path: web::Path<GranteePath>, body: web::Json<RoleBody>) -> Reply {
-    services.set_actions_access(&principal.0, &path.key()?, &path.grantee, parse_role(&body.role)?).await?;
+pub async fn set_actions_access(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<GranteePath>,
+    body: web::Json<RoleBody>,
+) -> Reply {
+    services
+        .set_actions_access(
+            &principal.0,
+            &path.key()?,
+            &path.grantee,
+            parse_role(&body.role)?,
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn remove_actions_access(services: Svc, principal: ApiPrincipal, path: web::Path<GranteePath>) -> Reply {
-    services.remove_actions_access(&principal.0, &path.key()?, &path.grantee).await?;
+pub async fn remove_actions_access(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<GranteePath>,
+) -> Reply {
+    services
+        .remove_actions_access(&principal.0, &path.key()?, &path.grantee)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -452,9 +692,23 @@ pub struct LinkBody {
     repository: String,
 }
 
-pub async fn link(services: Svc, principal: ApiPrincipal, path: web::Path<PackagePath>, body: web::Json<LinkBody>) -> Reply {
-    let repository = body.repository.rsplit('/').next().unwrap_or(&body.repository).to_owned();
-    Ok(HttpResponse::Ok().json(services.link(&principal.0, &path.key()?, Some(&repository)).await?))
+pub async fn link(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<PackagePath>,
+    body: web::Json<LinkBody>,
+) -> Reply {
+    let repository = body
+        .repository
+        .rsplit('/')
+        .next()
+        .unwrap_or(&body.repository)
+        .to_owned();
+    Ok(HttpResponse::Ok().json(
+        services
+            .link(&principal.0, &path.key()?, Some(&repository))
+            .await?,
+    ))
 }
 
 pub async fn unlink(services: Svc, principal: ApiPrincipal, path: web::Path<PackagePath>) -> Reply {
@@ -466,6 +720,15 @@ pub struct InheritanceBody {
     inherit: bool,
 }
 
-pub async fn set_inheritance(services: Svc, principal: ApiPrincipal, path: web::Path<PackagePath>, body: web::Json<InheritanceBody>) -> Reply {
-    Ok(HttpResponse::Ok().json(services.set_inheritance(&principal.0, &path.key()?, body.inherit).await?))
+pub async fn set_inheritance(
+    services: Svc,
+    principal: ApiPrincipal,
+    path: web::Path<PackagePath>,
+    body: web::Json<InheritanceBody>,
+) -> Reply {
+    Ok(HttpResponse::Ok().json(
+        services
+            .set_inheritance(&principal.0, &path.key()?, body.inherit)
+            .await?,
+    ))
 }

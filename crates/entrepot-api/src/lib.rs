@@ -99,7 +99,11 @@ routes! {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v3")
-            .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(error::json_error))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(error::json_error),
+            )
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .configure(|scope| {
                 for route in ROUTES {

@@ -22,8 +22,12 @@ impl FromRequest for ApiPrincipal {
         let credentials = Credentials::from_headers(req.headers());
         let services = req.app_data::<web::Data<Services>>().cloned();
         Box::pin(async move {
-            let services = services.ok_or_else(|| entrepot_service::ServiceError::Internal("no services in app data".into()))?;
-            Ok(ApiPrincipal(services.authenticate_api(credentials.0.as_ref()).await?))
+            let services = services.ok_or_else(|| {
+                entrepot_service::ServiceError::Internal("no services in app data".into())
+            })?;
+            Ok(ApiPrincipal(
+                services.authenticate_api(credentials.0.as_ref()).await?,
+            ))
         })
     }
 }

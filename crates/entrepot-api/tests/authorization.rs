@@ -6,14 +6,27 @@
 
 use actix_web::http::Method;
 use actix_web::{App, test, web};
-use futures_util::StreamExt;
 use entrepot_blob::{PutOptions, bytes_stream};
 use entrepot_service::authz::{PackageType, Role, Scope, Scopes, WorkflowLevel};
-use entrepot_service::{ExistingVersion, GranteeRef, NewFile, NewUser, NewTokenRequest, PackageKey, PublishRequest, Services};
+use entrepot_service::{
+    ExistingVersion, GranteeRef, NewFile, NewTokenRequest, NewUser, PackageKey, PublishRequest,
+    Services,
+};
 use entrepot_testkit::{Engine, TestEnv, World};
+use futures_util::StreamExt;
 
 /// Columns of the expectation strings, in order.
-const PRINCIPALS: [&str; 9] = ["anonymous", "invalid", "outsider", "mia", "max", "olga", "admin", "narrow", "workflow"];
+const PRINCIPALS: [&str; 9] = [
+    "anonymous",
+    "invalid",
+    "outsider",
+    "mia",
+    "max",
+    "olga",
+    "admin",
+    "narrow",
+    "workflow",
+];
 
 #[derive(Clone, Copy, Debug)]
 enum Setup {
@@ -33,8 +46,21 @@ struct Case {
     expect: &'static str,
 }
 
-const fn case(method: &'static str, pattern: &'static str, path: &'static str, body: Option<&'static str>, expect: &'static str) -> Case {
-    Case { method, pattern, path, body, setup: Setup::None, expect }
+const fn case(
+    method: &'static str,
+    pattern: &'static str,
+    path: &'static str,
+    body: Option<&'static str>,
+    expect: &'static str,
+) -> Case {
+    Case {
+        method,
+        pattern,
+        path,
+        body,
+        setup: Setup::None,
+        expect,
+    }
 }
 
 const PKG: &str = "/{scope}/{owner}/packages/{package_type}/{name}";
@@ -42,44 +68,257 @@ const PKG: &str = "/{scope}/{owner}/packages/{package_type}/{name}";
 const CASES: &[Case] = &[
     case("GET", "/user", "/user", None, "UUAAAAAAU"),
     case("GET", "/user/tokens", "/user/tokens", None, "UUAAAAAFU"),
-    case("POST", "/user/tokens", "/user/tokens", Some(r#"{"name":"t","scopes":["read:packages"]}"#), "UUAAAAAFU"),
-    case("DELETE", "/user/tokens/{id}", "/user/tokens/OLGA_TOKEN", None, "UUNNNAANN"),
-    case("POST", "/user/repos", "/user/repos", Some(r#"{"name":"fresh"}"#), "UUAAAAAFU"),
+    case(
+        "POST",
+        "/user/tokens",
+        "/user/tokens",
+        Some(r#"{"name":"t","scopes":["read:packages"]}"#),
+        "UUAAAAAFU",
+    ),
+    case(
+        "DELETE",
+        "/user/tokens/{id}",
+        "/user/tokens/OLGA_TOKEN",
+        None,
+        "UUNNNAANN",
+    ),
+    case(
+        "POST",
+        "/user/repos",
+        "/user/repos",
+        Some(r#"{"name":"fresh"}"#),
+        "UUAAAAAFU",
+    ),
     case("GET", "/users", "/users", None, "UUFFFFAFF"),
     case("GET", "/users/{login}", "/users/ursula", None, "AAAAAAAAA"),
-    case("GET", "/users/{login}/repos", "/users/ursula/repos", None, "AAAAAAAAA"),
-    case("POST", "/admin/users", "/admin/users", Some(r#"{"login":"newbie"}"#), "UUFFFFAFF"),
-    case("GET", "/admin/users/{login}/tokens", "/admin/users/ursula/tokens", None, "UUFFFFAFF"),
-    case("POST", "/admin/users/{login}/tokens", "/admin/users/ursula/tokens", Some(r#"{"name":"t","scopes":["repo"]}"#), "UUFFFFAFF"),
-    case("POST", "/admin/organizations", "/admin/organizations", Some(r#"{"login":"neworg"}"#), "UUAAAAAFU"),
+    case(
+        "GET",
+        "/users/{login}/repos",
+        "/users/ursula/repos",
+        None,
+        "AAAAAAAAA",
+    ),
+    case(
+        "POST",
+        "/admin/users",
+        "/admin/users",
+        Some(r#"{"login":"newbie"}"#),
+        "UUFFFFAFF",
+    ),
+    case(
+        "GET",
+        "/admin/users/{login}/tokens",
+        "/admin/users/ursula/tokens",
+        None,
+        "UUFFFFAFF",
+    ),
+    case(
+        "POST",
+        "/admin/users/{login}/tokens",
+        "/admin/users/ursula/tokens",
+        Some(r#"{"name":"t","scopes":["repo"]}"#),
+        "UUFFFFAFF",
+    ),
+    case(
+        "POST",
+        "/admin/organizations",
+        "/admin/organizations",
+        Some(r#"{"login":"neworg"}"#),
+        "UUAAAAAFU",
+    ),
     case("GET", "/organizations", "/organizations", None, "AAAAAAAAA"),
     case("GET", "/orgs/{org}", "/orgs/acme", None, "UUFAAAAFF"),
-    case("PATCH", "/orgs/{org}", "/orgs/acme", Some(r#"{"inherit_access_by_default":false}"#), "UUFFFAAFF"),
-    case("GET", "/orgs/{org}/members", "/orgs/acme/members", None, "UUFAAAAFF"),
-    case("PUT", "/orgs/{org}/memberships/{login}", "/orgs/acme/memberships/ursula", None, "UUFFFAAFF"),
-    case("DELETE", "/orgs/{org}/memberships/{login}", "/orgs/acme/memberships/max", None, "UUFFFAAFF"),
-    case("GET", "/orgs/{org}/teams", "/orgs/acme/teams", None, "UUFAAAAFF"),
-    case("POST", "/orgs/{org}/teams", "/orgs/acme/teams", Some(r#"{"name":"ops"}"#), "UUFFFAAFF"),
-    case("PUT", "/orgs/{org}/teams/{team}/memberships/{login}", "/orgs/acme/teams/devs/memberships/max", None, "UUFFFAAFF"),
-    case("DELETE", "/orgs/{org}/teams/{team}/memberships/{login}", "/orgs/acme/teams/devs/memberships/mia", None, "UUFFFAAFF"),
-    case("PUT", "/orgs/{org}/teams/{team}/repos/{owner}/{repo}", "/orgs/acme/teams/devs/repos/acme/web", Some(r#"{"permission":"push"}"#), "UUNFFAAFF"),
-    case("GET", "/orgs/{org}/repos", "/orgs/acme/repos", None, "AAAAAAAAA"),
-    case("POST", "/orgs/{org}/repos", "/orgs/acme/repos", Some(r#"{"name":"fresh","visibility":"internal"}"#), "UUFAAAAFF"),
-    case("GET", "/repos/{owner}/{repo}", "/repos/acme/web", None, "UUNAAAAFF"),
-    case("PATCH", "/repos/{owner}/{repo}", "/repos/acme/web", Some(r#"{"visibility":"internal"}"#), "UUNFFAAFF"),
-    case("PUT", "/repos/{owner}/{repo}/collaborators/{login}", "/repos/acme/web/collaborators/ursula", None, "UUNFFAAFF"),
-    case("DELETE", "/repos/{owner}/{repo}/collaborators/{login}", "/repos/acme/web/collaborators/max", None, "UUNFFAAFF"),
-    case("POST", "/repos/{owner}/{repo}/actions/token", "/repos/acme/web/actions/token", Some(r#"{"permission":"write"}"#), "UUNFFAAFF"),
-    case("PUT", "/{scope}/{owner}/packages/{package_type}/{name}/visibility", "/orgs/acme/packages/npm/lib/visibility", Some(r#"{"visibility":"internal"}"#), "UUNNNAANN"),
-    case("PUT", "/{scope}/{owner}/packages/{package_type}/{name}/access/users/{login}", "/orgs/acme/packages/npm/lib/access/users/mia", Some(r#"{"role":"read"}"#), "UUNNNAANN"),
-    Case { setup: Setup::GrantMaxRead, ..case("DELETE", "/{scope}/{owner}/packages/{package_type}/{name}/access/users/{login}", "/orgs/acme/packages/npm/lib/access/users/max", None, "UUNNFAANN") },
-    case("PUT", "/{scope}/{owner}/packages/{package_type}/{name}/access/teams/{team}", "/orgs/acme/packages/npm/lib/access/teams/devs", Some(r#"{"role":"write"}"#), "UUNNNAANN"),
-    Case { setup: Setup::GrantDevsRead, ..case("DELETE", "/{scope}/{owner}/packages/{package_type}/{name}/access/teams/{team}", "/orgs/acme/packages/npm/lib/access/teams/devs", None, "UUNFNAAFN") },
-    case("PUT", "/{scope}/{owner}/packages/{package_type}/{name}/actions-access/{repo}", "/orgs/acme/packages/npm/lib/actions-access/site", Some(r#"{"role":"read"}"#), "UUNNNAANN"),
-    Case { setup: Setup::ActionsSiteRead, ..case("DELETE", "/{scope}/{owner}/packages/{package_type}/{name}/actions-access/{repo}", "/orgs/acme/packages/npm/lib/actions-access/site", None, "UUNNNAANN") },
-    case("PUT", "/{scope}/{owner}/packages/{package_type}/{name}/link", "/orgs/acme/packages/npm/lib/link", Some(r#"{"repository":"web"}"#), "UUNNNAANN"),
-    case("DELETE", "/{scope}/{owner}/packages/{package_type}/{name}/link", "/orgs/acme/packages/npm/lib/link", None, "UUNNNAANN"),
-    case("PUT", "/{scope}/{owner}/packages/{package_type}/{name}/inheritance", "/orgs/acme/packages/npm/lib/inheritance", Some(r#"{"inherit":false}"#), "UUNNNAANN"),
+    case(
+        "PATCH",
+        "/orgs/{org}",
+        "/orgs/acme",
+        Some(r#"{"inherit_access_by_default":false}"#),
+        "UUFFFAAFF",
+    ),
+    case(
+        "GET",
+        "/orgs/{org}/members",
+        "/orgs/acme/members",
+        None,
+        "UUFAAAAFF",
+    ),
+    case(
+        "PUT",
+        "/orgs/{org}/memberships/{login}",
+        "/orgs/acme/memberships/ursula",
+        None,
+        "UUFFFAAFF",
+    ),
+    case(
+        "DELETE",
+        "/orgs/{org}/memberships/{login}",
+        "/orgs/acme/memberships/max",
+        None,
+        "UUFFFAAFF",
+    ),
+    case(
+        "GET",
+        "/orgs/{org}/teams",
+        "/orgs/acme/teams",
+        None,
+        "UUFAAAAFF",
+    ),
+    case(
+        "POST",
+        "/orgs/{org}/teams",
+        "/orgs/acme/teams",
+        Some(r#"{"name":"ops"}"#),
+        "UUFFFAAFF",
+    ),
+    case(
+        "PUT",
+        "/orgs/{org}/teams/{team}/memberships/{login}",
+        "/orgs/acme/teams/devs/memberships/max",
+        None,
+        "UUFFFAAFF",
+    ),
+    case(
+        "DELETE",
+        "/orgs/{org}/teams/{team}/memberships/{login}",
+        "/orgs/acme/teams/devs/memberships/mia",
+        None,
+        "UUFFFAAFF",
+    ),
+    case(
+        "PUT",
+        "/orgs/{org}/teams/{team}/repos/{owner}/{repo}",
+        "/orgs/acme/teams/devs/repos/acme/web",
+        Some(r#"{"permission":"push"}"#),
+        "UUNFFAAFF",
+    ),
+    case(
+        "GET",
+        "/orgs/{org}/repos",
+        "/orgs/acme/repos",
+        None,
+        "AAAAAAAAA",
+    ),
+    case(
+        "POST",
+        "/orgs/{org}/repos",
+        "/orgs/acme/repos",
+        Some(r#"{"name":"fresh","visibility":"internal"}"#),
+        "UUFAAAAFF",
+    ),
+    case(
+        "GET",
+        "/repos/{owner}/{repo}",
+        "/repos/acme/web",
+        None,
+        "UUNAAAAFF",
+    ),
+    case(
+        "PATCH",
+        "/repos/{owner}/{repo}",
+        "/repos/acme/web",
+        Some(r#"{"visibility":"internal"}"#),
+        "UUNFFAAFF",
+    ),
+    case(
+        "PUT",
+        "/repos/{owner}/{repo}/collaborators/{login}",
+        "/repos/acme/web/collaborators/ursula",
+        None,
+        "UUNFFAAFF",
+    ),
+    case(
+        "DELETE",
+        "/repos/{owner}/{repo}/collaborators/{login}",
+        "/repos/acme/web/collaborators/max",
+        None,
+        "UUNFFAAFF",
+    ),
+    case(
+        "POST",
+        "/repos/{owner}/{repo}/actions/token",
+        "/repos/acme/web/actions/token",
+        Some(r#"{"permission":"write"}"#),
+        "UUNFFAAFF",
+    ),
+    case(
+        "PUT",
+        "/{scope}/{owner}/packages/{package_type}/{name}/visibility",
+        "/orgs/acme/packages/npm/lib/visibility",
+        Some(r#"{"visibility":"internal"}"#),
+        "UUNNNAANN",
+    ),
+    case(
+        "PUT",
+        "/{scope}/{owner}/packages/{package_type}/{name}/access/users/{login}",
+        "/orgs/acme/packages/npm/lib/access/users/mia",
+        Some(r#"{"role":"read"}"#),
+        "UUNNNAANN",
+    ),
+    Case {
+        setup: Setup::GrantMaxRead,
+        ..case(
+            "DELETE",
+            "/{scope}/{owner}/packages/{package_type}/{name}/access/users/{login}",
+            "/orgs/acme/packages/npm/lib/access/users/max",
+            None,
+            "UUNNFAANN",
+        )
+    },
+    case(
+        "PUT",
+        "/{scope}/{owner}/packages/{package_type}/{name}/access/teams/{team}",
+        "/orgs/acme/packages/npm/lib/access/teams/devs",
+        Some(r#"{"role":"write"}"#),
+        "UUNNNAANN",
+    ),
+    Case {
+        setup: Setup::GrantDevsRead,
+        ..case(
+            "DELETE",
+            "/{scope}/{owner}/packages/{package_type}/{name}/access/teams/{team}",
+            "/orgs/acme/packages/npm/lib/access/teams/devs",
+            None,
+            "UUNFNAAFN",
+        )
+    },
+    case(
+        "PUT",
+        "/{scope}/{owner}/packages/{package_type}/{name}/actions-access/{repo}",
+        "/orgs/acme/packages/npm/lib/actions-access/site",
+        Some(r#"{"role":"read"}"#),
+        "UUNNNAANN",
+    ),
+    Case {
+        setup: Setup::ActionsSiteRead,
+        ..case(
+            "DELETE",
+            "/{scope}/{owner}/packages/{package_type}/{name}/actions-access/{repo}",
+            "/orgs/acme/packages/npm/lib/actions-access/site",
+            None,
+            "UUNNNAANN",
+        )
+    },
+    case(
+        "PUT",
+        "/{scope}/{owner}/packages/{package_type}/{name}/link",
+        "/orgs/acme/packages/npm/lib/link",
+        Some(r#"{"repository":"web"}"#),
+        "UUNNNAANN",
+    ),
+    case(
+        "DELETE",
+        "/{scope}/{owner}/packages/{package_type}/{name}/link",
+        "/orgs/acme/packages/npm/lib/link",
+        None,
+        "UUNNNAANN",
+    ),
+    case(
+        "PUT",
+        "/{scope}/{owner}/packages/{package_type}/{name}/inheritance",
+        "/orgs/acme/packages/npm/lib/inheritance",
+        Some(r#"{"inherit":false}"#),
+        "UUNNNAANN",
+    ),
 ];
 
 struct Fixture {
@@ -89,28 +328,60 @@ struct Fixture {
 }
 
 async fn fixture(setup: Setup) -> Fixture {
-    let (env, _) = TestEnv::new(Engine::Sqlite).await.expect("sqlite is always there");
+    let (env, _) = TestEnv::new(Engine::Sqlite)
+        .await
+        .expect("sqlite is always there");
     let services = env.services.clone();
     let world = World::build(&services).await;
     let op = Services::operator();
     services
-        .create_user(&op, NewUser { login: "root".into(), password: None, email: None, name: None, site_admin: true })
+        .create_user(
+            &op,
+            NewUser {
+                login: "root".into(),
+                password: None,
+                email: None,
+                name: None,
+                site_admin: true,
+            },
+        )
         .await
         .unwrap();
     let admin = services
-        .create_token(&op, "root", NewTokenRequest { name: "admin".into(), scopes: Scopes::all(), expires_in: None })
+        .create_token(
+            &op,
+            "root",
+            NewTokenRequest {
+                name: "admin".into(),
+                scopes: Scopes::all(),
+                expires_in: None,
+            },
+        )
         .await
         .unwrap();
-    let narrow = world.token_with("mia", Scopes::only(Scope::ReadPackages)).await;
+    let narrow = world
+        .token_with("mia", Scopes::only(Scope::ReadPackages))
+        .await;
     let olga = world.principal("olga").await;
-    let workflow = services.mint_workflow_token(&olga, "acme", "web", WorkflowLevel::Write, None).await.unwrap();
+    let workflow = services
+        .mint_workflow_token(&olga, "acme", "web", WorkflowLevel::Write, None)
+        .await
+        .unwrap();
     let key = PackageKey::new("acme", PackageType::Npm, "lib");
-    let blob = services.stage_blob(bytes_stream(b"tarball".to_vec()), PutOptions::new()).await.unwrap();
+    let blob = services
+        .stage_blob(bytes_stream(b"tarball".to_vec()), PutOptions::new())
+        .await
+        .unwrap();
     let request = PublishRequest {
         key: key.clone(),
         version: "1.0.0".into(),
         metadata: serde_json::json!({}),
-        files: vec![NewFile { name: "lib-1.0.0.tgz".into(), blob, content_type: None, mutable: false }],
+        files: vec![NewFile {
+            name: "lib-1.0.0.tgz".into(),
+            blob,
+            content_type: None,
+            mutable: false,
+        }],
         repository_url: None,
         visibility: None,
         existing_version: ExistingVersion::Conflict,
@@ -118,9 +389,18 @@ async fn fixture(setup: Setup) -> Fixture {
     services.publish(&olga, request).await.unwrap();
     match setup {
         Setup::None => {}
-        Setup::GrantMaxRead => services.grant(&olga, &key, &GranteeRef::User("max".into()), Role::Read).await.unwrap(),
-        Setup::GrantDevsRead => services.grant(&olga, &key, &GranteeRef::Team("devs".into()), Role::Read).await.unwrap(),
-        Setup::ActionsSiteRead => services.set_actions_access(&olga, &key, "site", Role::Read).await.unwrap(),
+        Setup::GrantMaxRead => services
+            .grant(&olga, &key, &GranteeRef::User("max".into()), Role::Read)
+            .await
+            .unwrap(),
+        Setup::GrantDevsRead => services
+            .grant(&olga, &key, &GranteeRef::Team("devs".into()), Role::Read)
+            .await
+            .unwrap(),
+        Setup::ActionsSiteRead => services
+            .set_actions_access(&olga, &key, "site", Role::Read)
+            .await
+            .unwrap(),
     }
     let olga_token_id = services.list_tokens(&op, "olga").await.unwrap()[0].id;
     let credentials = vec![
@@ -134,15 +414,26 @@ async fn fixture(setup: Setup) -> Fixture {
         Some(narrow),
         Some(workflow.token.expose().to_owned()),
     ];
-    Fixture { env, credentials, olga_token_id }
+    Fixture {
+        env,
+        credentials,
+        olga_token_id,
+    }
 }
 
 /// Runs one cell; `Some(description)` when the answer differs from the table.
 async fn run_cell(case: &Case, column: usize) -> Option<String> {
     let principal = PRINCIPALS[column];
     let fixture = fixture(case.setup).await;
-    let app = test::init_service(App::new().app_data(web::Data::new(fixture.env.services.clone())).configure(entrepot_api::configure)).await;
-    let path = case.path.replace("OLGA_TOKEN", &fixture.olga_token_id.to_string());
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(fixture.env.services.clone()))
+            .configure(entrepot_api::configure),
+    )
+    .await;
+    let path = case
+        .path
+        .replace("OLGA_TOKEN", &fixture.olga_token_id.to_string());
     let mut request = test::TestRequest::default()
         .method(Method::from_bytes(case.method.as_bytes()).unwrap())
         .uri(&format!("/api/v3{path}"));
@@ -150,17 +441,26 @@ async fn run_cell(case: &Case, column: usize) -> Option<String> {
         request = request.insert_header(("Authorization", format!("Bearer {token}")));
     }
     if let Some(body) = case.body {
-        request = request.insert_header(("Content-Type", "application/json")).set_payload(body);
+        request = request
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body);
     }
     let response = test::call_service(&app, request.to_request()).await;
     let status = response.status().as_u16();
     let want = case.expect.chars().nth(column).unwrap();
     if outcome(status) != want {
         let body = test::read_body(response).await;
-        return Some(format!("{} {path} as {principal}: want {want}, got {status} {}", case.method, String::from_utf8_lossy(&body)));
+        return Some(format!(
+            "{} {path} as {principal}: want {want}, got {status} {}",
+            case.method,
+            String::from_utf8_lossy(&body)
+        ));
     }
     if status == 401 && !response.headers().contains_key("www-authenticate") {
-        return Some(format!("{} {path} as {principal}: 401 without a challenge", case.method));
+        return Some(format!(
+            "{} {path} as {principal}: 401 without a challenge",
+            case.method
+        ));
     }
     None
 }
@@ -178,15 +478,23 @@ fn outcome(status: u16) -> char {
 #[actix_web::test]
 async fn every_route_answers_every_principal_as_the_model_says() {
     // The table covers exactly the routes that are mounted.
-    let mut declared: Vec<_> = entrepot_api::ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    let mut declared: Vec<_> = entrepot_api::ROUTES
+        .iter()
+        .map(|r| (r.method, r.path))
+        .collect();
     let mut tabled: Vec<_> = CASES.iter().map(|c| (c.method, c.pattern)).collect();
     declared.sort();
     tabled.sort();
-    assert_eq!(declared, tabled, "ROUTES and the authorization table differ");
+    assert_eq!(
+        declared, tabled,
+        "ROUTES and the authorization table differ"
+    );
     assert!(CASES.iter().all(|c| c.expect.len() == PRINCIPALS.len()));
     let _ = PKG;
 
-    let cells = CASES.iter().flat_map(|case| (0..PRINCIPALS.len()).map(move |column| (case, column)));
+    let cells = CASES
+        .iter()
+        .flat_map(|case| (0..PRINCIPALS.len()).map(move |column| (case, column)));
     // Cells are independent worlds; run several at once to keep the test short.
     let mismatches: Vec<String> = futures_util::stream::iter(cells)
         .map(|(case, column)| run_cell(case, column))
@@ -194,5 +502,10 @@ async fn every_route_answers_every_principal_as_the_model_says() {
         .filter_map(|mismatch| async move { mismatch })
         .collect()
         .await;
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }

@@ -2,7 +2,8 @@
 //! Every operation is decided by `entrepot_authz::authorize_admin`.
 
 use entrepot_authz::{
-    AccountId, AdminFacts, AdminOp, OrgRole, Principal, Role, UserPrincipal, Visibility, VisibilitySet, authorize_admin,
+    AccountId, AdminFacts, AdminOp, OrgRole, Principal, Role, UserPrincipal, Visibility,
+    VisibilitySet, authorize_admin,
 };
 use entrepot_identity::password;
 use entrepot_store::entity::{account, org_settings};
@@ -11,10 +12,23 @@ use entrepot_store::{TransactionTrait, accounts, facts, orgs, repos};
 use crate::views::{MemberView, OrgSettingsView, RepositoryView, TeamView, UserView};
 use crate::{Result, ServiceError, Services};
 
+/// The operator's account id: no row has it (ids start at 1), so it is never recorded as an actor.
+pub(crate) const OPERATOR: AccountId = AccountId(0);
+
+/// The account acting, when it is a real one (not the operator), for columns such as "minted by".
+pub(crate) fn acting_account(principal: &Principal) -> Option<i64> {
+    principal
+        .user()
+        .map(|user| user.id)
+        .filter(|id| *id != OPERATOR)
+        .map(|id| id.0)
+}
+
 /// Names that would collide with the server's own URL prefixes.
 const RESERVED_LOGINS: &[&str] = &[
-    "api", "v2", "npm", "nuget", "rubygems", "maven", "token", "healthz", "readyz", "metrics", "login", "logout", "settings",
-    "admin", "static", "assets", "packages", "orgs", "users", "user", "new", "explore",
+    "api", "v2", "npm", "nuget", "rubygems", "maven", "token", "healthz", "readyz", "metrics",
+    "login", "logout", "settings", "admin", "static", "assets", "packages", "orgs", "users",
+    "user", "new", "explore",
 ];
 
 /// GitHub's login rule: 1–39 ASCII letters, digits and single hyphens, not at either end.
@@ -32,7 +46,9 @@ fn validate_login(login: &str) -> Result<()> {
         )));
     }
     if RESERVED_LOGINS.contains(&login.to_ascii_lowercase().as_str()) {
-        return Err(ServiceError::Invalid(format!("the login {login:?} is reserved")));
+        return Err(ServiceError::Invalid(format!(
+            "the login {login:?} is reserved"
+        )));
     }
     Ok(())
 }
@@ -44,8 +60,16 @@ fn validate_repo_name(name: &str) -> Result<()> {
         && name != "."
         && name != ".."
         && !name.ends_with(".git")
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if valid { Ok(()) } else { Err(ServiceError::Invalid(format!("invalid repository name {name:?}"))) }
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if valid {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(format!(
+            "invalid repository name {name:?}"
+        )))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +101,7 @@ impl Services {
     /// The principal of the local operator: the CLI runs with the database's credentials, so it acts as a site
     /// admin. Its decisions still go through the permission core.
     pub fn operator() -> Principal {
-        Principal::User(UserPrincipal::session(AccountId(0), true))
+        Principal::User(UserPrincipal::session(OPERATOR, true))
     }
 
     /// Whether the server has no user yet (the first start tells the operator how to create one).
@@ -88,7 +112,8 @@ impl Services {
     pub async fn create_user(&self, principal: &Principal, new: NewUser) -> Result<UserView> {
         authorize_admin(principal, AdminOp::CreateUser, &AdminFacts::default()).into_result()?;
         if new.site_admin {
-            authorize_admin(principal, AdminOp::SetSiteAdmin, &AdminFacts::default()).into_result()?;
+            authorize_admin(principal, AdminOp::SetSiteAdmin, &AdminFacts::default())
+                .into_result()?;
         }
         validate_login(&new.login)?;
         let password_hash = match new.password {
@@ -117,7 +142,11 @@ impl Services {
 
     pub async fn list_users(&self, principal: &Principal) -> Result<Vec<UserView>> {
         authorize_admin(principal, AdminOp::ListUsers, &AdminFacts::default()).into_result()?;
-        Ok(accounts::list(self.db(), accounts::KIND_USER).await?.iter().map(UserView::from).collect())
+        Ok(accounts::list(self.db(), accounts::KIND_USER)
+            .await?
+            .iter()
+            .map(UserView::from)
+            .collect())
     }
 
     /// The account of a login (user or organization). Public information, as on GitHub.
@@ -128,16 +157,35 @@ impl Services {
     /// The user behind a principal, for `whoami`-style endpoints.
     pub async fn whoami(&self, principal: &Principal) -> Result<Option<UserView>> {
         match principal.user() {
-            Some(user) => Ok(accounts::by_id(self.db(), user.id.0).await?.as_ref().map(UserView::from)),
+            Some(user) => Ok(accounts::by_id(self.db(), user.id.0)
+                .await?
+                .as_ref()
+                .map(UserView::from)),
             None => Ok(None),
         }
     }
 
-    pub async fn set_password(&self, principal: &Principal, login: &str, password: String) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        principal: &Principal,
+        login: &str,
+        password: String,
+    ) -> Result<()> {
         let user = self.user_by_login(login).await?;
-        let op = if principal.user().is_some_and(|me| me.id.0 == user.id) { AdminOp::ManageOwnTokens } else { AdminOp::ManageUserTokens };
-        authorize_admin(principal, op, &AdminFacts { target_user: Some(AccountId(user.id)), ..AdminFacts::default() })
-            .into_result()?;
+        let op = if principal.user().is_some_and(|me| me.id.0 == user.id) {
+            AdminOp::ManageOwnTokens
+        } else {
+            AdminOp::ManageUserTokens
+        };
+        authorize_admin(
+            principal,
+            op,
+            &AdminFacts {
+                target_user: Some(AccountId(user.id)),
+                ..AdminFacts::default()
+            },
+        )
+        .into_result()?;
         let hash = tokio::task::spawn_blocking(move || password::hash_password(&password))
             .await
             .map_err(|error| ServiceError::Internal(error.to_string()))?
@@ -147,10 +195,18 @@ impl Services {
     }
 
     /// Creates an organization owned by `owner` (the caller, unless the caller is the operator or a site admin).
-    pub async fn create_org(&self, principal: &Principal, login: &str, owner: &str) -> Result<UserView> {
+    pub async fn create_org(
+        &self,
+        principal: &Principal,
+        login: &str,
+        owner: &str,
+    ) -> Result<UserView> {
         validate_login(login)?;
         let owner = self.user_by_login(owner).await?;
-        let admin_facts = AdminFacts { target_user: Some(AccountId(owner.id)), ..AdminFacts::default() };
+        let admin_facts = AdminFacts {
+            target_user: Some(AccountId(owner.id)),
+            ..AdminFacts::default()
+        };
         authorize_admin(principal, AdminOp::CreateOrg, &admin_facts).into_result()?;
         let _write = self.store().write_guard().await;
         let txn = self.db().begin().await?;
@@ -172,7 +228,11 @@ impl Services {
                 org_id: org.id,
                 base_permission: Some(Role::Read.as_str().to_owned()),
                 inherit_access_by_default: true,
-                package_creation_visibilities: VisibilitySet::all().iter().map(|v| v.as_str()).collect::<Vec<_>>().join(","),
+                package_creation_visibilities: VisibilitySet::all()
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
             },
         )
         .await?;
@@ -182,11 +242,17 @@ impl Services {
     }
 
     pub async fn list_orgs(&self) -> Result<Vec<UserView>> {
-        Ok(accounts::list(self.db(), accounts::KIND_ORG).await?.iter().map(UserView::from).collect())
+        Ok(accounts::list(self.db(), accounts::KIND_ORG)
+            .await?
+            .iter()
+            .map(UserView::from)
+            .collect())
     }
 
     pub(crate) async fn account_row(&self, login: &str) -> Result<account::Model> {
-        accounts::by_login(self.db(), login).await?.ok_or_else(|| ServiceError::NotFound(format!("account {login}")))
+        accounts::by_login(self.db(), login)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("account {login}")))
     }
 
     async fn org_row(&self, login: &str) -> Result<account::Model> {
@@ -196,23 +262,49 @@ impl Services {
             .ok_or_else(|| ServiceError::NotFound(format!("organization {login}")))
     }
 
-    async fn authorize_org(&self, principal: &Principal, org: &account::Model, op: AdminOp) -> Result<()> {
+    async fn authorize_org(
+        &self,
+        principal: &Principal,
+        org: &account::Model,
+        op: AdminOp,
+    ) -> Result<()> {
         let org_facts = facts::org(self.db(), org.id, principal.user().map(|u| u.id.0)).await?;
-        authorize_admin(principal, op, &AdminFacts { org: Some(org_facts), ..AdminFacts::default() }).into_result()?;
+        authorize_admin(
+            principal,
+            op,
+            &AdminFacts {
+                org: Some(org_facts),
+                ..AdminFacts::default()
+            },
+        )
+        .into_result()?;
         Ok(())
     }
 
-    pub async fn set_membership(&self, principal: &Principal, org: &str, login: &str, role: OrgRole) -> Result<()> {
+    pub async fn set_membership(
+        &self,
+        principal: &Principal,
+        org: &str,
+        login: &str,
+        role: OrgRole,
+    ) -> Result<()> {
         let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ManageOrg).await?;
+        self.authorize_org(principal, &org, AdminOp::ManageOrg)
+            .await?;
         let user = self.user_by_login(login).await?;
         orgs::upsert_membership(self.db(), org.id, user.id, role.as_str()).await?;
         Ok(())
     }
 
-    pub async fn remove_membership(&self, principal: &Principal, org: &str, login: &str) -> Result<()> {
+    pub async fn remove_membership(
+        &self,
+        principal: &Principal,
+        org: &str,
+        login: &str,
+    ) -> Result<()> {
         let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ManageOrg).await?;
+        self.authorize_org(principal, &org, AdminOp::ManageOrg)
+            .await?;
         let user = self.user_by_login(login).await?;
         if !orgs::remove_membership(self.db(), org.id, user.id).await? {
             return Err(ServiceError::NotFound(format!("membership of {login}")));
@@ -222,51 +314,104 @@ impl Services {
 
     pub async fn members(&self, principal: &Principal, org: &str) -> Result<Vec<MemberView>> {
         let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ReadOrg).await?;
+        self.authorize_org(principal, &org, AdminOp::ReadOrg)
+            .await?;
         let mut members = Vec::new();
         for membership in orgs::members(self.db(), org.id).await? {
             if let Some(user) = accounts::by_id(self.db(), membership.user_id).await? {
-                members.push(MemberView { login: user.login, role: membership.role });
+                members.push(MemberView {
+                    login: user.login,
+                    role: membership.role,
+                });
             }
         }
         Ok(members)
     }
 
-    pub async fn create_team(&self, principal: &Principal, org: &str, slug: &str, name: Option<&str>) -> Result<TeamView> {
+    pub async fn create_team(
+        &self,
+        principal: &Principal,
+        org: &str,
+        slug: &str,
+        name: Option<&str>,
+    ) -> Result<TeamView> {
         let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ManageOrg).await?;
-        validate_login(slug).map_err(|_| ServiceError::Invalid(format!("invalid team slug {slug:?}")))?;
-        let team = orgs::insert_team(self.db(), org.id, &slug.to_lowercase(), name.unwrap_or(slug)).await?;
-        Ok(TeamView { id: team.id, slug: team.slug, name: team.name, organization: org.login })
+        self.authorize_org(principal, &org, AdminOp::ManageOrg)
+            .await?;
+        validate_login(slug)
+            .map_err(|_| ServiceError::Invalid(format!("invalid team slug {slug:?}")))?;
+        let team = orgs::insert_team(
+            self.db(),
+            org.id,
+            &slug.to_lowercase(),
+            name.unwrap_or(slug),
+        )
+        .await?;
+        Ok(TeamView {
+            id: team.id,
+            slug: team.slug,
+            name: team.name,
+            organization: org.login,
+        })
     }
 
     pub async fn teams(&self, principal: &Principal, org: &str) -> Result<Vec<TeamView>> {
         let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ReadOrg).await?;
+        self.authorize_org(principal, &org, AdminOp::ReadOrg)
+            .await?;
         Ok(orgs::teams(self.db(), org.id)
             .await?
             .into_iter()
-            .map(|team| TeamView { id: team.id, slug: team.slug, name: team.name, organization: org.login.clone() })
+            .map(|team| TeamView {
+                id: team.id,
+                slug: team.slug,
+                name: team.name,
+                organization: org.login.clone(),
+            })
             .collect())
     }
 
     /// Adds a user to a team; the user must be a member of the team's organization.
-    pub async fn add_team_member(&self, principal: &Principal, org: &str, slug: &str, login: &str) -> Result<()> {
+    pub async fn add_team_member(
+        &self,
+        principal: &Principal,
+        org: &str,
+        slug: &str,
+        login: &str,
+    ) -> Result<()> {
         let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ManageOrg).await?;
-        let team = orgs::team(self.db(), org.id, slug).await?.ok_or_else(|| ServiceError::NotFound(format!("team {slug}")))?;
+        self.authorize_org(principal, &org, AdminOp::ManageOrg)
+            .await?;
+        let team = orgs::team(self.db(), org.id, slug)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("team {slug}")))?;
         let user = self.user_by_login(login).await?;
-        if orgs::membership(self.db(), org.id, user.id).await?.is_none() {
-            return Err(ServiceError::Invalid(format!("{login} is not a member of {}", org.login)));
+        if orgs::membership(self.db(), org.id, user.id)
+            .await?
+            .is_none()
+        {
+            return Err(ServiceError::Invalid(format!(
+                "{login} is not a member of {}",
+                org.login
+            )));
         }
         orgs::add_team_member(self.db(), team.id, user.id).await?;
         Ok(())
     }
 
-    pub async fn remove_team_member(&self, principal: &Principal, org: &str, slug: &str, login: &str) -> Result<()> {
+    pub async fn remove_team_member(
+        &self,
+        principal: &Principal,
+        org: &str,
+        slug: &str,
+        login: &str,
+    ) -> Result<()> {
         let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ManageOrg).await?;
-        let team = orgs::team(self.db(), org.id, slug).await?.ok_or_else(|| ServiceError::NotFound(format!("team {slug}")))?;
+        self.authorize_org(principal, &org, AdminOp::ManageOrg)
+            .await?;
+        let team = orgs::team(self.db(), org.id, slug)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("team {slug}")))?;
         let user = self.user_by_login(login).await?;
         orgs::remove_team_member(self.db(), team.id, user.id).await?;
         Ok(())
@@ -274,15 +419,26 @@ impl Services {
 
     pub async fn org_settings(&self, principal: &Principal, org: &str) -> Result<OrgSettingsView> {
         let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ReadOrg).await?;
-        let settings = orgs::settings(self.db(), org.id).await?.ok_or_else(|| ServiceError::NotFound("settings".into()))?;
+        self.authorize_org(principal, &org, AdminOp::ReadOrg)
+            .await?;
+        let settings = orgs::settings(self.db(), org.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("settings".into()))?;
         Ok(OrgSettingsView::from(&settings))
     }
 
-    pub async fn update_org_settings(&self, principal: &Principal, org: &str, update: OrgSettingsUpdate) -> Result<OrgSettingsView> {
+    pub async fn update_org_settings(
+        &self,
+        principal: &Principal,
+        org: &str,
+        update: OrgSettingsUpdate,
+    ) -> Result<OrgSettingsView> {
         let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ManageOrg).await?;
-        let mut settings = orgs::settings(self.db(), org.id).await?.ok_or_else(|| ServiceError::NotFound("settings".into()))?;
+        self.authorize_org(principal, &org, AdminOp::ManageOrg)
+            .await?;
+        let mut settings = orgs::settings(self.db(), org.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("settings".into()))?;
         if let Some(base) = update.base_permission {
             settings.base_permission = base.map(|role| role.as_str().to_owned());
         }
@@ -290,35 +446,58 @@ impl Services {
             settings.inherit_access_by_default = inherit;
         }
         if let Some(visibilities) = update.package_creation_visibilities {
-            settings.package_creation_visibilities = visibilities.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(",");
+            settings.package_creation_visibilities = visibilities
+                .iter()
+                .map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
         }
         orgs::update_settings(self.db(), settings.clone()).await?;
         Ok(OrgSettingsView::from(&settings))
     }
 
-    pub async fn create_repository(&self, principal: &Principal, new: NewRepository) -> Result<RepositoryView> {
+    pub async fn create_repository(
+        &self,
+        principal: &Principal,
+        new: NewRepository,
+    ) -> Result<RepositoryView> {
         let owner = self.account_row(&new.owner).await?;
         let admin_facts = if owner.kind == accounts::KIND_ORG {
-            AdminFacts { org: Some(facts::org(self.db(), owner.id, principal.user().map(|u| u.id.0)).await?), ..AdminFacts::default() }
+            AdminFacts {
+                org: Some(facts::org(self.db(), owner.id, principal.user().map(|u| u.id.0)).await?),
+                ..AdminFacts::default()
+            }
         } else {
-            AdminFacts { target_user: Some(AccountId(owner.id)), ..AdminFacts::default() }
+            AdminFacts {
+                target_user: Some(AccountId(owner.id)),
+                ..AdminFacts::default()
+            }
         };
         authorize_admin(principal, AdminOp::CreateRepo, &admin_facts).into_result()?;
         validate_repo_name(&new.name)?;
         if new.visibility == Visibility::Internal && owner.kind != accounts::KIND_ORG {
-            return Err(ServiceError::Invalid("only organizations have internal repositories".into()));
+            return Err(ServiceError::Invalid(
+                "only organizations have internal repositories".into(),
+            ));
         }
         let row = repos::insert(self.db(), owner.id, &new.name, new.visibility.as_str()).await?;
         Ok(RepositoryView::new(&row, &owner.login))
     }
 
     /// Repositories of an owner that the principal may read.
-    pub async fn repositories(&self, principal: &Principal, owner: &str) -> Result<Vec<RepositoryView>> {
+    pub async fn repositories(
+        &self,
+        principal: &Principal,
+        owner: &str,
+    ) -> Result<Vec<RepositoryView>> {
         let owner_row = self.account_row(owner).await?;
         let mut views = Vec::new();
         for row in repos::list_by_owner(self.db(), owner_row.id).await? {
             let repo_facts = facts::repo(self.db(), &row, principal.user().map(|u| u.id.0)).await?;
-            let admin_facts = AdminFacts { repo: Some(repo_facts), ..AdminFacts::default() };
+            let admin_facts = AdminFacts {
+                repo: Some(repo_facts),
+                ..AdminFacts::default()
+            };
             if authorize_admin(principal, AdminOp::ReadRepo, &admin_facts).is_allowed() {
                 views.push(RepositoryView::new(&row, &owner_row.login));
             }
@@ -326,53 +505,123 @@ impl Services {
         Ok(views)
     }
 
-    pub async fn repository(&self, principal: &Principal, owner: &str, name: &str) -> Result<RepositoryView> {
+    pub async fn repository(
+        &self,
+        principal: &Principal,
+        owner: &str,
+        name: &str,
+    ) -> Result<RepositoryView> {
         let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
-        authorize_admin(principal, AdminOp::ReadRepo, &AdminFacts { repo: Some(repo_facts), ..AdminFacts::default() }).into_result()?;
+        authorize_admin(
+            principal,
+            AdminOp::ReadRepo,
+            &AdminFacts {
+                repo: Some(repo_facts),
+                ..AdminFacts::default()
+            },
+        )
+        .into_result()?;
         let owner_row = self.account_row(owner).await?;
         Ok(RepositoryView::new(&row, &owner_row.login))
     }
 
-    pub async fn set_repository_visibility(&self, principal: &Principal, owner: &str, name: &str, visibility: Visibility) -> Result<()> {
+    pub async fn set_repository_visibility(
+        &self,
+        principal: &Principal,
+        owner: &str,
+        name: &str,
+        visibility: Visibility,
+    ) -> Result<()> {
         let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
         if visibility == Visibility::Internal && !repo_facts.owner.is_org() {
-            return Err(ServiceError::Invalid("only organizations have internal repositories".into()));
+            return Err(ServiceError::Invalid(
+                "only organizations have internal repositories".into(),
+            ));
         }
-        authorize_admin(principal, AdminOp::ManageRepo, &AdminFacts { repo: Some(repo_facts), ..AdminFacts::default() })
-            .into_result()?;
+        authorize_admin(
+            principal,
+            AdminOp::ManageRepo,
+            &AdminFacts {
+                repo: Some(repo_facts),
+                ..AdminFacts::default()
+            },
+        )
+        .into_result()?;
         repos::set_visibility(self.db(), row.id, visibility.as_str()).await?;
         Ok(())
     }
 
     /// Adds a collaborator or changes their role.
-    pub async fn set_collaborator(&self, principal: &Principal, owner: &str, name: &str, login: &str, role: Role) -> Result<()> {
+    pub async fn set_collaborator(
+        &self,
+        principal: &Principal,
+        owner: &str,
+        name: &str,
+        login: &str,
+        role: Role,
+    ) -> Result<()> {
         let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
-        authorize_admin(principal, AdminOp::ManageRepo, &AdminFacts { repo: Some(repo_facts), ..AdminFacts::default() })
-            .into_result()?;
+        authorize_admin(
+            principal,
+            AdminOp::ManageRepo,
+            &AdminFacts {
+                repo: Some(repo_facts),
+                ..AdminFacts::default()
+            },
+        )
+        .into_result()?;
         let user = self.user_by_login(login).await?;
         repos::upsert_collaborator(self.db(), row.id, user.id, role.as_str()).await?;
         Ok(())
     }
 
-    pub async fn remove_collaborator(&self, principal: &Principal, owner: &str, name: &str, login: &str) -> Result<()> {
+    pub async fn remove_collaborator(
+        &self,
+        principal: &Principal,
+        owner: &str,
+        name: &str,
+        login: &str,
+    ) -> Result<()> {
         let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
-        authorize_admin(principal, AdminOp::ManageRepo, &AdminFacts { repo: Some(repo_facts), ..AdminFacts::default() })
-            .into_result()?;
+        authorize_admin(
+            principal,
+            AdminOp::ManageRepo,
+            &AdminFacts {
+                repo: Some(repo_facts),
+                ..AdminFacts::default()
+            },
+        )
+        .into_result()?;
         let user = self.user_by_login(login).await?;
         repos::remove_collaborator(self.db(), row.id, user.id).await?;
         Ok(())
     }
 
     /// Gives a team of the repository's organization a role on the repository.
-    pub async fn set_team_repository_role(&self, principal: &Principal, owner: &str, name: &str, team: &str, role: Role) -> Result<()> {
+    pub async fn set_team_repository_role(
+        &self,
+        principal: &Principal,
+        owner: &str,
+        name: &str,
+        team: &str,
+        role: Role,
+    ) -> Result<()> {
         let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
-        authorize_admin(principal, AdminOp::ManageRepo, &AdminFacts { repo: Some(repo_facts), ..AdminFacts::default() })
-            .into_result()?;
-        let team = orgs::team(self.db(), row.owner_id, team).await?.ok_or_else(|| ServiceError::NotFound(format!("team {team}")))?;
+        authorize_admin(
+            principal,
+            AdminOp::ManageRepo,
+            &AdminFacts {
+                repo: Some(repo_facts),
+                ..AdminFacts::default()
+            },
+        )
+        .into_result()?;
+        let team = orgs::team(self.db(), row.owner_id, team)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("team {team}")))?;
         repos::upsert_team_role(self.db(), row.id, team.id, role.as_str()).await?;
         Ok(())
     }
-
 }
 
 trait OrgFilter {
@@ -394,7 +643,19 @@ mod tests {
         for ok in ["a", "acme", "acme-corp", "A1", &"x".repeat(39)] {
             assert!(validate_login(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-acme", "acme-", "ac--me", "ac_me", "ac.me", "v2", "NPM", "api", &"x".repeat(40), "ü"] {
+        for bad in [
+            "",
+            "-acme",
+            "acme-",
+            "ac--me",
+            "ac_me",
+            "ac.me",
+            "v2",
+            "NPM",
+            "api",
+            &"x".repeat(40),
+            "ü",
+        ] {
             assert!(validate_login(bad).is_err(), "{bad}");
         }
     }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use entrepot_authz::{
-    AccountId, AdminFacts, AdminOp, Principal, RepoId, Scopes, UserPrincipal, WorkflowLevel, WorkflowPrincipal,
-    authorize_admin, may_grant_scopes,
+    AccountId, AdminFacts, AdminOp, Principal, RepoId, Scopes, UserPrincipal, WorkflowLevel,
+    WorkflowPrincipal, authorize_admin, may_grant_scopes,
 };
 use entrepot_identity::credential::Credential;
 use entrepot_identity::token::{self, TokenKind};
@@ -37,13 +37,20 @@ struct CachedToken {
 
 impl std::fmt::Debug for AuthCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthCache").field("entries", &self.entries.entry_count()).finish()
+        f.debug_struct("AuthCache")
+            .field("entries", &self.entries.entry_count())
+            .finish()
     }
 }
 
 impl AuthCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { entries: Cache::builder().max_capacity(100_000).time_to_live(ttl).build() }
+        Self {
+            entries: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+        }
     }
 }
 
@@ -59,13 +66,17 @@ impl Services {
     /// The principal behind a registry request. No credentials → anonymous; credentials that are not a valid,
     /// live token → `InvalidCredentials` (decided like anonymous by the core, but the front-end can say why).
     pub async fn authenticate(&self, credential: Option<&Credential>) -> Result<Principal> {
-        let Some(credential) = credential else { return Ok(Principal::Anonymous) };
+        let Some(credential) = credential else {
+            return Ok(Principal::Anonymous);
+        };
         self.authenticate_token(&credential.token_candidate()).await
     }
 
     /// Like [`Services::authenticate`], but a `Basic` login with a password is accepted too (the REST API only).
     pub async fn authenticate_api(&self, credential: Option<&Credential>) -> Result<Principal> {
-        let Some(credential) = credential else { return Ok(Principal::Anonymous) };
+        let Some(credential) = credential else {
+            return Ok(Principal::Anonymous);
+        };
         let candidate = credential.token_candidate();
         if token::looks_like_token(candidate.expose()) {
             return self.authenticate_token(&candidate).await;
@@ -77,13 +88,19 @@ impl Services {
     }
 
     async fn authenticate_password(&self, login: &str, password: &Secret) -> Result<Principal> {
-        let Some(user) = accounts::by_login(self.db(), login).await? else { return Ok(Principal::InvalidCredentials) };
-        let Some(hash) = user.password_hash.clone() else { return Ok(Principal::InvalidCredentials) };
+        let Some(user) = accounts::by_login(self.db(), login).await? else {
+            return Ok(Principal::InvalidCredentials);
+        };
+        let Some(hash) = user.password_hash.clone() else {
+            return Ok(Principal::InvalidCredentials);
+        };
         let password = password.clone();
         // argon2 is deliberately slow; keep it off the async workers.
-        let ok = tokio::task::spawn_blocking(move || password::verify_password(password.expose(), &hash))
-            .await
-            .map_err(|error| ServiceError::Internal(error.to_string()))?;
+        let ok = tokio::task::spawn_blocking(move || {
+            password::verify_password(password.expose(), &hash)
+        })
+        .await
+        .map_err(|error| ServiceError::Internal(error.to_string()))?;
         Ok(if ok && user.kind == accounts::KIND_USER {
             Principal::User(UserPrincipal::session(AccountId(user.id), user.site_admin))
         } else {
@@ -92,7 +109,9 @@ impl Services {
     }
 
     async fn authenticate_token(&self, candidate: &Secret) -> Result<Principal> {
-        let Ok(parsed) = token::parse(candidate.expose()) else { return Ok(Principal::InvalidCredentials) };
+        let Ok(parsed) = token::parse(candidate.expose()) else {
+            return Ok(Principal::InvalidCredentials);
+        };
         let hash = parsed.hash();
         let key = hash.sha256_hex().to_owned();
         let cache = &self.inner.auth_cache.entries;
@@ -104,31 +123,52 @@ impl Services {
                 entry.principal
             });
         }
-        let Some(row) = tokens::by_hash(self.db(), &key).await? else { return Ok(Principal::InvalidCredentials) };
+        let Some(row) = tokens::by_hash(self.db(), &key).await? else {
+            return Ok(Principal::InvalidCredentials);
+        };
         if row.revoked_at.is_some() || row.expires_at.is_some_and(|at| at <= Utc::now()) {
             return Ok(Principal::InvalidCredentials);
         }
-        let Some(principal) = self.principal_of(&row).await? else { return Ok(Principal::InvalidCredentials) };
+        let Some(principal) = self.principal_of(&row).await? else {
+            return Ok(Principal::InvalidCredentials);
+        };
         // Recorded on a cache miss only: at most one write per token per cache lifetime.
         tokens::touch(self.db(), row.id).await?;
-        cache.insert(key, CachedToken { principal, expires_at: row.expires_at });
+        cache.insert(
+            key,
+            CachedToken {
+                principal,
+                expires_at: row.expires_at,
+            },
+        );
         Ok(principal)
     }
 
     async fn principal_of(&self, row: &token_row::Model) -> Result<Option<Principal>> {
         match row.kind.as_str() {
             tokens::KIND_PAT => {
-                let Some(user_id) = row.user_id else { return Ok(None) };
-                let Some(user) = accounts::by_id(self.db(), user_id).await? else { return Ok(None) };
-                let scopes = row
-                    .scopes
-                    .parse::<Scopes>()
-                    .map_err(|error| ServiceError::Internal(format!("token {} scopes: {error}", row.id)))?;
-                Ok(Some(Principal::User(UserPrincipal { id: AccountId(user.id), site_admin: user.site_admin, scopes })))
+                let Some(user_id) = row.user_id else {
+                    return Ok(None);
+                };
+                let Some(user) = accounts::by_id(self.db(), user_id).await? else {
+                    return Ok(None);
+                };
+                let scopes = row.scopes.parse::<Scopes>().map_err(|error| {
+                    ServiceError::Internal(format!("token {} scopes: {error}", row.id))
+                })?;
+                Ok(Some(Principal::User(UserPrincipal {
+                    id: AccountId(user.id),
+                    site_admin: user.site_admin,
+                    scopes,
+                })))
             }
             tokens::KIND_WORKFLOW => {
-                let Some(repo_id) = row.repository_id else { return Ok(None) };
-                let Some(repo) = repos::by_id(self.db(), repo_id).await? else { return Ok(None) };
+                let Some(repo_id) = row.repository_id else {
+                    return Ok(None);
+                };
+                let Some(repo) = repos::by_id(self.db(), repo_id).await? else {
+                    return Ok(None);
+                };
                 let level = match row.level.as_deref() {
                     Some("write") => WorkflowLevel::Write,
                     _ => WorkflowLevel::Read,
@@ -145,16 +185,32 @@ impl Services {
 
     /// Creates a personal access token for `login` (oneself, or anyone for a site admin). The secret is in the
     /// answer and nowhere else: only its hash is stored.
-    pub async fn create_token(&self, principal: &Principal, login: &str, request: NewTokenRequest) -> Result<CreatedToken> {
+    pub async fn create_token(
+        &self,
+        principal: &Principal,
+        login: &str,
+        request: NewTokenRequest,
+    ) -> Result<CreatedToken> {
         let user = self.user_by_login(login).await?;
-        let op = if principal.user().is_some_and(|me| me.id.0 == user.id) { AdminOp::ManageOwnTokens } else { AdminOp::ManageUserTokens };
-        let admin_facts = AdminFacts { target_user: Some(AccountId(user.id)), ..AdminFacts::default() };
+        let op = if principal.user().is_some_and(|me| me.id.0 == user.id) {
+            AdminOp::ManageOwnTokens
+        } else {
+            AdminOp::ManageUserTokens
+        };
+        let admin_facts = AdminFacts {
+            target_user: Some(AccountId(user.id)),
+            ..AdminFacts::default()
+        };
         authorize_admin(principal, op, &admin_facts).into_result()?;
         if !may_grant_scopes(principal, request.scopes) {
-            return Err(ServiceError::Invalid("a token cannot create a token with scopes it does not have".into()));
+            return Err(ServiceError::Invalid(
+                "a token cannot create a token with scopes it does not have".into(),
+            ));
         }
         if request.name.trim().is_empty() || request.name.len() > 100 {
-            return Err(ServiceError::Invalid("a token needs a name of 1 to 100 characters".into()));
+            return Err(ServiceError::Invalid(
+                "a token needs a name of 1 to 100 characters".into(),
+            ));
         }
         let expires_at = request
             .expires_in
@@ -162,7 +218,12 @@ impl Services {
             .transpose()
             .map_err(|_| ServiceError::Invalid("expiry too far in the future".into()))?;
         let new = token::generate(TokenKind::Personal);
-        let scopes = request.scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(",");
+        let scopes = request
+            .scopes
+            .iter()
+            .map(|scope| scope.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         let row = tokens::insert(
             self.db(),
             tokens::NewToken {
@@ -178,31 +239,63 @@ impl Services {
             },
         )
         .await?;
-        Ok(CreatedToken { token: new.secret, info: TokenView::from_row(&row, Some(user.login.clone())) })
+        Ok(CreatedToken {
+            token: new.secret,
+            info: TokenView::from_row(&row, Some(user.login.clone())),
+        })
     }
 
     /// The personal access tokens of `login` (never their secrets).
     pub async fn list_tokens(&self, principal: &Principal, login: &str) -> Result<Vec<TokenView>> {
         let user = self.user_by_login(login).await?;
-        let op = if principal.user().is_some_and(|me| me.id.0 == user.id) { AdminOp::ManageOwnTokens } else { AdminOp::ManageUserTokens };
-        authorize_admin(principal, op, &AdminFacts { target_user: Some(AccountId(user.id)), ..AdminFacts::default() })
-            .into_result()?;
+        let op = if principal.user().is_some_and(|me| me.id.0 == user.id) {
+            AdminOp::ManageOwnTokens
+        } else {
+            AdminOp::ManageUserTokens
+        };
+        authorize_admin(
+            principal,
+            op,
+            &AdminFacts {
+                target_user: Some(AccountId(user.id)),
+                ..AdminFacts::default()
+            },
+        )
+        .into_result()?;
         let rows = tokens::list_for_user(self.db(), user.id).await?;
-        Ok(rows.iter().map(|row| TokenView::from_row(row, Some(user.login.clone()))).collect())
+        Ok(rows
+            .iter()
+            .map(|row| TokenView::from_row(row, Some(user.login.clone())))
+            .collect())
     }
 
     /// Revokes a token. It stops working on this replica at once.
     pub async fn revoke_token(&self, principal: &Principal, token_id: i64) -> Result<()> {
-        let row = tokens::by_id(self.db(), token_id).await?.ok_or_else(|| ServiceError::NotFound("token".into()))?;
-        let owner = row.user_id.ok_or_else(|| ServiceError::NotFound("token".into()))?;
-        let op = if principal.user().is_some_and(|me| me.id.0 == owner) { AdminOp::ManageOwnTokens } else { AdminOp::ManageUserTokens };
-        authorize_admin(principal, op, &AdminFacts { target_user: Some(AccountId(owner)), ..AdminFacts::default() })
-            .into_result()
-            // Another user's token is not revealed to exist.
-            .map_err(|deny| match deny {
-                entrepot_authz::Deny::Unauthenticated => ServiceError::Denied(deny),
-                _ => ServiceError::NotFound("token".into()),
-            })?;
+        let row = tokens::by_id(self.db(), token_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("token".into()))?;
+        let owner = row
+            .user_id
+            .ok_or_else(|| ServiceError::NotFound("token".into()))?;
+        let op = if principal.user().is_some_and(|me| me.id.0 == owner) {
+            AdminOp::ManageOwnTokens
+        } else {
+            AdminOp::ManageUserTokens
+        };
+        authorize_admin(
+            principal,
+            op,
+            &AdminFacts {
+                target_user: Some(AccountId(owner)),
+                ..AdminFacts::default()
+            },
+        )
+        .into_result()
+        // Another user's token is not revealed to exist.
+        .map_err(|deny| match deny {
+            entrepot_authz::Deny::Unauthenticated => ServiceError::Denied(deny),
+            _ => ServiceError::NotFound("token".into()),
+        })?;
         tokens::revoke(self.db(), row.id).await?;
         self.inner.auth_cache.entries.invalidate(&row.token_hash);
         Ok(())
@@ -218,10 +311,16 @@ impl Services {
         ttl: Option<Duration>,
     ) -> Result<CreatedToken> {
         let (repo_row, repo_facts) = self.repo_with_facts(principal, owner, repo).await?;
-        let admin_facts = AdminFacts { repo: Some(repo_facts), ..AdminFacts::default() };
+        let admin_facts = AdminFacts {
+            repo: Some(repo_facts),
+            ..AdminFacts::default()
+        };
         authorize_admin(principal, AdminOp::MintWorkflowToken, &admin_facts).into_result()?;
-        let ttl = ttl.unwrap_or(self.inner.workflow_token_ttl).min(Duration::from_secs(24 * 3600));
-        let expires_at = Utc::now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
+        let ttl = ttl
+            .unwrap_or(self.inner.workflow_token_ttl)
+            .min(Duration::from_secs(24 * 3600));
+        let expires_at =
+            Utc::now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
         let new = token::generate(TokenKind::Workflow);
         let level_name = match level {
             WorkflowLevel::Read => "read",
@@ -232,7 +331,7 @@ impl Services {
             self.db(),
             tokens::NewToken {
                 kind: tokens::KIND_WORKFLOW,
-                user_id: principal.user().map(|user| user.id.0),
+                user_id: crate::accounts::acting_account(principal),
                 repository_id: Some(repo_row.id),
                 name: &name,
                 token_hash: new.hash.sha256_hex(),
@@ -243,10 +342,16 @@ impl Services {
             },
         )
         .await?;
-        Ok(CreatedToken { token: new.secret, info: TokenView::from_row(&row, None) })
+        Ok(CreatedToken {
+            token: new.secret,
+            info: TokenView::from_row(&row, None),
+        })
     }
 
-    pub(crate) async fn user_by_login(&self, login: &str) -> Result<entrepot_store::entity::account::Model> {
+    pub(crate) async fn user_by_login(
+        &self,
+        login: &str,
+    ) -> Result<entrepot_store::entity::account::Model> {
         accounts::by_login(self.db(), login)
             .await?
             .filter(|account| account.kind == accounts::KIND_USER)
@@ -259,11 +364,19 @@ impl Services {
         principal: &Principal,
         owner: &str,
         repo: &str,
-    ) -> Result<(entrepot_store::entity::repository::Model, entrepot_authz::RepoFacts)> {
+    ) -> Result<(
+        entrepot_store::entity::repository::Model,
+        entrepot_authz::RepoFacts,
+    )> {
         let not_found = || ServiceError::NotFound(format!("repository {owner}/{repo}"));
-        let owner_row = accounts::by_login(self.db(), owner).await?.ok_or_else(not_found)?;
-        let row = repos::by_name(self.db(), owner_row.id, repo).await?.ok_or_else(not_found)?;
-        let repo_facts = facts::repo(self.db(), &row, principal.user().map(|user| user.id.0)).await?;
+        let owner_row = accounts::by_login(self.db(), owner)
+            .await?
+            .ok_or_else(not_found)?;
+        let row = repos::by_name(self.db(), owner_row.id, repo)
+            .await?
+            .ok_or_else(not_found)?;
+        let repo_facts =
+            facts::repo(self.db(), &row, principal.user().map(|user| user.id.0)).await?;
         Ok((row, repo_facts))
     }
 }

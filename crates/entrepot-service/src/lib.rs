@@ -31,8 +31,8 @@ pub use link::{RepositoryRef, parse_repository_url};
 pub use packages::{ExistingVersion, GranteeRef, NewFile, PackageKey, PublishRequest};
 pub use staging::StagedBlob;
 pub use views::{
-    CreatedToken, FileView, MemberView, OpenedFile, OrgSettingsView, PackageView, RepositoryView, TeamView, TokenView,
-    UserView, VersionView,
+    CreatedToken, FileView, MemberView, OpenedFile, OrgSettingsView, PackageView, RepositoryView,
+    TeamView, TokenView, UserView, VersionView,
 };
 
 /// What the service layer needs from configuration.
@@ -99,7 +99,9 @@ impl Services {
                 store,
                 blobs,
                 policy: config.policy,
-                base_url: config.base_url.map(|url| url.trim_end_matches('/').to_owned()),
+                base_url: config
+                    .base_url
+                    .map(|url| url.trim_end_matches('/').to_owned()),
                 auth_cache: AuthCache::new(config.token_cache_ttl),
                 workflow_token_ttl: config.workflow_token_ttl,
                 restore_window: config.restore_window,

@@ -33,8 +33,16 @@ pub fn parse_repository_url(url: &str, base_url: Option<&str>) -> Option<Reposit
         return None;
     }
     let base_path = base_path.trim_matches('/');
-    let path = path.split(['?', '#']).next().unwrap_or("").trim_matches('/');
-    let path = if base_path.is_empty() { path } else { path.strip_prefix(base_path)?.trim_start_matches('/') };
+    let path = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_matches('/');
+    let path = if base_path.is_empty() {
+        path
+    } else {
+        path.strip_prefix(base_path)?.trim_start_matches('/')
+    };
     let mut segments = path.split('/');
     let owner = segments.next().filter(|s| !s.is_empty())?;
     let name = segments.next().filter(|s| !s.is_empty())?;
@@ -42,7 +50,10 @@ pub fn parse_repository_url(url: &str, base_url: Option<&str>) -> Option<Reposit
         return None;
     }
     let name = name.strip_suffix(".git").unwrap_or(name);
-    Some(RepositoryRef { owner: owner.to_owned(), name: name.to_owned() })
+    Some(RepositoryRef {
+        owner: owner.to_owned(),
+        name: name.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -51,20 +62,51 @@ mod tests {
 
     fn check(url: &str, base: Option<&str>, expect: Option<(&str, &str)>) {
         let got = parse_repository_url(url, base);
-        let want = expect.map(|(owner, name)| RepositoryRef { owner: owner.into(), name: name.into() });
+        let want = expect.map(|(owner, name)| RepositoryRef {
+            owner: owner.into(),
+            name: name.into(),
+        });
         assert_eq!(got, want, "{url} against {base:?}");
     }
 
     #[test]
     fn recognises_this_servers_repository_urls() {
         let base = Some("https://pkg.example.com");
-        check("https://pkg.example.com/acme/web", base, Some(("acme", "web")));
-        check("https://pkg.example.com/acme/web.git", base, Some(("acme", "web")));
-        check("https://pkg.example.com/acme/web/", base, Some(("acme", "web")));
-        check("git+https://pkg.example.com/acme/web.git", base, Some(("acme", "web")));
-        check("ssh://git@pkg.example.com/acme/web.git", base, Some(("acme", "web")));
-        check("HTTPS://PKG.example.com/acme/web", base, Some(("acme", "web")));
-        check("https://pkg.example.com/acme/web#readme", base, Some(("acme", "web")));
+        check(
+            "https://pkg.example.com/acme/web",
+            base,
+            Some(("acme", "web")),
+        );
+        check(
+            "https://pkg.example.com/acme/web.git",
+            base,
+            Some(("acme", "web")),
+        );
+        check(
+            "https://pkg.example.com/acme/web/",
+            base,
+            Some(("acme", "web")),
+        );
+        check(
+            "git+https://pkg.example.com/acme/web.git",
+            base,
+            Some(("acme", "web")),
+        );
+        check(
+            "ssh://git@pkg.example.com/acme/web.git",
+            base,
+            Some(("acme", "web")),
+        );
+        check(
+            "HTTPS://PKG.example.com/acme/web",
+            base,
+            Some(("acme", "web")),
+        );
+        check(
+            "https://pkg.example.com/acme/web#readme",
+            base,
+            Some(("acme", "web")),
+        );
     }
 
     #[test]
@@ -80,7 +122,11 @@ mod tests {
     #[test]
     fn honours_a_base_path_and_port() {
         let base = Some("http://127.0.0.1:8080/packages/");
-        check("http://127.0.0.1:8080/packages/acme/web", base, Some(("acme", "web")));
+        check(
+            "http://127.0.0.1:8080/packages/acme/web",
+            base,
+            Some(("acme", "web")),
+        );
         check("http://127.0.0.1:8080/acme/web", base, None);
         check("http://127.0.0.1:9090/packages/acme/web", base, None);
     }

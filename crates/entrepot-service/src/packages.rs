@@ -5,12 +5,15 @@
 
 use chrono::Utc;
 use entrepot_authz::{
-    AccountId, CreateFacts, Grantee, Operation, PackageFacts, PackageType, Principal, Role, ScopingModel, Visibility,
-    authorize, authorize_create, deny_missing, plan_creation, validate_grant, validate_visibility_change,
+    AccountId, CreateFacts, Grantee, Operation, PackageFacts, PackageType, Principal, Role,
+    ScopingModel, Visibility, authorize, authorize_create, deny_missing, plan_creation,
+    validate_grant, validate_visibility_change,
 };
 use entrepot_blob::ByteRange;
 use entrepot_store::entity::{account, package, package_version};
-use entrepot_store::{DatabaseTransaction, TransactionTrait, accounts, blobs, facts, grants, orgs, packages, repos};
+use entrepot_store::{
+    DatabaseTransaction, TransactionTrait, accounts, blobs, facts, grants, orgs, packages, repos,
+};
 
 use crate::link::parse_repository_url;
 use crate::staging::StagedBlob;
@@ -29,8 +32,17 @@ pub struct PackageKey {
 }
 
 impl PackageKey {
-    pub fn new(owner: impl Into<String>, package_type: PackageType, name: impl Into<String>) -> Self {
-        Self { owner: owner.into(), package_type, name: name.into(), repository: None }
+    pub fn new(
+        owner: impl Into<String>,
+        package_type: PackageType,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            owner: owner.into(),
+            package_type,
+            name: name.into(),
+            repository: None,
+        }
     }
 
     pub fn in_repository(mut self, repository: impl Into<String>) -> Self {
@@ -96,8 +108,12 @@ impl Services {
 
     /// The owner account and live package a key names, checking the repository of repository-scoped packages.
     async fn lookup(&self, key: &PackageKey) -> Result<Option<(account::Model, package::Model)>> {
-        let Some(owner) = accounts::by_login(self.db(), &key.owner).await? else { return Ok(None) };
-        let Some(package) = packages::find_live(self.db(), owner.id, key.package_type.as_str(), &key.name).await? else {
+        let Some(owner) = accounts::by_login(self.db(), &key.owner).await? else {
+            return Ok(None);
+        };
+        let Some(package) =
+            packages::find_live(self.db(), owner.id, key.package_type.as_str(), &key.name).await?
+        else {
             return Ok(None);
         };
         if let Some(repository) = &key.repository {
@@ -112,27 +128,52 @@ impl Services {
         Ok(Some((owner, package)))
     }
 
-    async fn package_facts(&self, principal: &Principal, owner: &account::Model, package: &package::Model, downloads: u64) -> Result<PackageFacts> {
+    async fn package_facts(
+        &self,
+        principal: &Principal,
+        owner: &account::Model,
+        package: &package::Model,
+        downloads: u64,
+    ) -> Result<PackageFacts> {
         Ok(facts::package(self.db(), principal, package, owner, downloads).await?)
     }
 
     /// Resolves a key and asks the core for `op`; a missing package is refused as the core says.
-    async fn resolve(&self, principal: &Principal, key: &PackageKey, op: Operation) -> Result<Resolved> {
-        let Some((owner, package)) = self.lookup(key).await? else { return Err(self.missing(principal, key.package_type)) };
-        let downloads = if op == Operation::Delete { self.max_version_downloads(package.id).await? } else { 0 };
-        let pkg_facts = self.package_facts(principal, &owner, &package, downloads).await?;
+    async fn resolve(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        op: Operation,
+    ) -> Result<Resolved> {
+        let Some((owner, package)) = self.lookup(key).await? else {
+            return Err(self.missing(principal, key.package_type));
+        };
+        let downloads = if op == Operation::Delete {
+            self.max_version_downloads(package.id).await?
+        } else {
+            0
+        };
+        let pkg_facts = self
+            .package_facts(principal, &owner, &package, downloads)
+            .await?;
         authorize(&self.inner.policy, principal, op, &pkg_facts).into_result()?;
         Ok(Resolved { owner, package })
     }
 
     async fn max_version_downloads(&self, package_id: i64) -> Result<u64> {
         let versions = packages::versions(self.db(), package_id, false).await?;
-        Ok(versions.iter().map(|v| v.downloads.max(0) as u64).max().unwrap_or(0))
+        Ok(versions
+            .iter()
+            .map(|v| v.downloads.max(0) as u64)
+            .max()
+            .unwrap_or(0))
     }
 
     async fn view(&self, owner: &account::Model, package: &package::Model) -> Result<PackageView> {
         let repository = match package.repository_id {
-            Some(id) => repos::by_id(self.db(), id).await?.map(|repo| format!("{}/{}", owner.login, repo.name)),
+            Some(id) => repos::by_id(self.db(), id)
+                .await?
+                .map(|repo| format!("{}/{}", owner.login, repo.name)),
             None => None,
         };
         Ok(PackageView {
@@ -140,9 +181,13 @@ impl Services {
             name: package.name.clone(),
             package_type: package.package_type.clone(),
             owner: owner.login.clone(),
-            visibility: match self.scoping(package.package_type.parse().unwrap_or(PackageType::Npm)) {
+            visibility: match self.scoping(package.package_type.parse().unwrap_or(PackageType::Npm))
+            {
                 ScopingModel::Repository => match package.repository_id {
-                    Some(id) => repos::by_id(self.db(), id).await?.map(|repo| repo.visibility).unwrap_or_default(),
+                    Some(id) => repos::by_id(self.db(), id)
+                        .await?
+                        .map(|repo| repo.visibility)
+                        .unwrap_or_default(),
                     None => package.visibility.clone(),
                 },
                 ScopingModel::Granular => package.visibility.clone(),
@@ -164,15 +209,32 @@ impl Services {
     }
 
     /// Whether the principal may do `op` on the package; for front-ends that decide before streaming a body.
-    pub async fn check(&self, principal: &Principal, key: &PackageKey, op: Operation) -> Result<()> {
+    pub async fn check(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        op: Operation,
+    ) -> Result<()> {
         self.resolve(principal, key, op).await.map(|_| ())
     }
 
     /// Packages of an owner the principal may read, optionally of one type.
-    pub async fn list_packages(&self, principal: &Principal, owner: &str, package_type: Option<PackageType>) -> Result<Vec<PackageView>> {
+    pub async fn list_packages(
+        &self,
+        principal: &Principal,
+        owner: &str,
+        package_type: Option<PackageType>,
+    ) -> Result<Vec<PackageView>> {
         let owner = self.account_row(owner).await?;
         let mut views = Vec::new();
-        for package in packages::list(self.db(), owner.id, package_type.map(PackageType::as_str), None).await? {
+        for package in packages::list(
+            self.db(),
+            owner.id,
+            package_type.map(PackageType::as_str),
+            None,
+        )
+        .await?
+        {
             let pkg_facts = self.package_facts(principal, &owner, &package, 0).await?;
             if authorize(&self.inner.policy, principal, Operation::Read, &pkg_facts).is_allowed() {
                 views.push(self.view(&owner, &package).await?);
@@ -182,30 +244,59 @@ impl Services {
     }
 
     /// Live versions (or, with `deleted`, deleted ones, which needs the right to restore them).
-    pub async fn versions(&self, principal: &Principal, key: &PackageKey, deleted: bool) -> Result<Vec<VersionView>> {
-        let op = if deleted { Operation::Restore } else { Operation::Read };
+    pub async fn versions(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        deleted: bool,
+    ) -> Result<Vec<VersionView>> {
+        let op = if deleted {
+            Operation::Restore
+        } else {
+            Operation::Read
+        };
         let resolved = self.resolve(principal, key, op).await?;
-        Ok(packages::versions(self.db(), resolved.package.id, deleted).await?.iter().map(VersionView::from).collect())
+        Ok(packages::versions(self.db(), resolved.package.id, deleted)
+            .await?
+            .iter()
+            .map(VersionView::from)
+            .collect())
     }
 
-    pub async fn version(&self, principal: &Principal, key: &PackageKey, version: &str) -> Result<VersionView> {
+    pub async fn version(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        version: &str,
+    ) -> Result<VersionView> {
         let resolved = self.resolve(principal, key, Operation::Read).await?;
         let row = self.live_version(&resolved, version).await?;
         Ok(VersionView::from(&row))
     }
 
-    async fn live_version(&self, resolved: &Resolved, version: &str) -> Result<package_version::Model> {
+    async fn live_version(
+        &self,
+        resolved: &Resolved,
+        version: &str,
+    ) -> Result<package_version::Model> {
         packages::find_live_version(self.db(), resolved.package.id, version)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {version}")))
     }
 
-    pub async fn files(&self, principal: &Principal, key: &PackageKey, version: &str) -> Result<Vec<FileView>> {
+    pub async fn files(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        version: &str,
+    ) -> Result<Vec<FileView>> {
         let resolved = self.resolve(principal, key, Operation::Read).await?;
         let version = self.live_version(&resolved, version).await?;
         let mut views = Vec::new();
         for file in packages::files(self.db(), version.id).await? {
-            let blob = blobs::by_id(self.db(), file.blob_id).await?.ok_or_else(|| ServiceError::Internal(format!("file {} has no blob", file.id)))?;
+            let blob = blobs::by_id(self.db(), file.blob_id)
+                .await?
+                .ok_or_else(|| ServiceError::Internal(format!("file {} has no blob", file.id)))?;
             views.push(FileView::new(&file, blob.sha256, blob.sha512));
         }
         Ok(views)
@@ -223,31 +314,53 @@ impl Services {
     ) -> Result<OpenedFile> {
         let resolved = self.resolve(principal, key, Operation::Read).await?;
         let version = self.live_version(&resolved, version).await?;
-        let file = packages::file(self.db(), version.id, file_name).await?.ok_or_else(|| ServiceError::NotFound(format!("file {file_name}")))?;
-        let blob = blobs::by_id(self.db(), file.blob_id).await?.ok_or_else(|| ServiceError::Internal(format!("file {} has no blob", file.id)))?;
+        let file = packages::file(self.db(), version.id, file_name)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("file {file_name}")))?;
+        let blob = blobs::by_id(self.db(), file.blob_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("file {} has no blob", file.id)))?;
         let reader = self.inner.blobs.open(&blob.sha256, range).await?;
         if count_download {
             packages::count_download(self.db(), resolved.package.id, version.id).await?;
         }
-        Ok(OpenedFile { file: FileView::new(&file, blob.sha256, blob.sha512), reader })
+        Ok(OpenedFile {
+            file: FileView::new(&file, blob.sha256, blob.sha512),
+            reader,
+        })
     }
 
     /// Replaces a version's metadata (npm dist-tags and deprecations, container tags); needs write.
-    pub async fn update_version_metadata(&self, principal: &Principal, key: &PackageKey, version: &str, metadata: serde_json::Value) -> Result<VersionView> {
+    pub async fn update_version_metadata(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        version: &str,
+        metadata: serde_json::Value,
+    ) -> Result<VersionView> {
         let resolved = self.resolve(principal, key, Operation::Write).await?;
         let row = self.live_version(&resolved, version).await?;
         let _write = self.store().write_guard().await;
         packages::update_version_metadata(self.db(), row.id, metadata.clone()).await?;
-        Ok(VersionView::from(&package_version::Model { metadata, ..row }))
+        Ok(VersionView::from(&package_version::Model {
+            metadata,
+            ..row
+        }))
     }
 
     /// Publishes a version with its files, creating the package at its first publish. The files' bytes are
     /// already in the blob store; rows are written in one transaction, and the bytes this request added are
     /// removed again if it fails.
-    pub async fn publish(&self, principal: &Principal, request: PublishRequest) -> Result<(PackageView, VersionView)> {
+    pub async fn publish(
+        &self,
+        principal: &Principal,
+        request: PublishRequest,
+    ) -> Result<(PackageView, VersionView)> {
         let outcome = match self.publish_once(principal, &request).await {
             // Two first publishes of one name raced and the other created the package: publish into it.
-            Err(ServiceError::Conflict(what)) if what.starts_with("the package ") => self.publish_once(principal, &request).await,
+            Err(ServiceError::Conflict(what)) if what.starts_with("the package ") => {
+                self.publish_once(principal, &request).await
+            }
             other => other,
         };
         if outcome.is_err() {
@@ -257,40 +370,64 @@ impl Services {
         outcome
     }
 
-    async fn publish_once(&self, principal: &Principal, request: &PublishRequest) -> Result<(PackageView, VersionView)> {
+    async fn publish_once(
+        &self,
+        principal: &Principal,
+        request: &PublishRequest,
+    ) -> Result<(PackageView, VersionView)> {
         let key = &request.key;
-        let Some(owner) = accounts::by_login(self.db(), &key.owner).await? else { return Err(self.missing(principal, key.package_type)) };
+        let Some(owner) = accounts::by_login(self.db(), &key.owner).await? else {
+            return Err(self.missing(principal, key.package_type));
+        };
         let repository = match (self.scoping(key.package_type), &key.repository) {
-            (ScopingModel::Repository, Some(name)) => {
-                Some(repos::by_name(self.db(), owner.id, name).await?.ok_or_else(|| self.missing(principal, key.package_type))?)
-            }
+            (ScopingModel::Repository, Some(name)) => Some(
+                repos::by_name(self.db(), owner.id, name)
+                    .await?
+                    .ok_or_else(|| self.missing(principal, key.package_type))?,
+            ),
             (ScopingModel::Repository, None) => {
-                return Err(ServiceError::Invalid(format!("{} packages are published into a repository", key.package_type)));
+                return Err(ServiceError::Invalid(format!(
+                    "{} packages are published into a repository",
+                    key.package_type
+                )));
             }
             (ScopingModel::Granular, _) => None,
         };
-        let existing = packages::find_live(self.db(), owner.id, key.package_type.as_str(), &key.name).await?;
+        let existing =
+            packages::find_live(self.db(), owner.id, key.package_type.as_str(), &key.name).await?;
         let _write = self.store().write_guard().await;
         let txn = self.db().begin().await?;
         let package = match existing {
             Some(package) => {
-                if let Some(repo) = repository.as_ref().filter(|repo| package.repository_id != Some(repo.id)) {
+                if let Some(repo) = repository
+                    .as_ref()
+                    .filter(|repo| package.repository_id != Some(repo.id))
+                {
                     return Err(ServiceError::Conflict(format!(
                         "{} already lives in another repository than {}/{}; package names are unique per owner",
                         key.name, owner.login, repo.name
                     )));
                 }
                 let pkg_facts = self.package_facts(principal, &owner, &package, 0).await?;
-                authorize(&self.inner.policy, principal, Operation::Write, &pkg_facts).into_result()?;
+                authorize(&self.inner.policy, principal, Operation::Write, &pkg_facts)
+                    .into_result()?;
                 package
             }
-            None => self.create_package(&txn, principal, &owner, repository.as_ref(), request).await?,
+            None => {
+                self.create_package(&txn, principal, &owner, repository.as_ref(), request)
+                    .await?
+            }
         };
-        let version = self.write_version(&txn, principal, &package, request).await?;
+        let version = self
+            .write_version(&txn, principal, &package, request)
+            .await?;
         packages::update(&txn, package.clone()).await?;
         txn.commit().await?;
         drop(_write);
-        Ok((self.view(&owner, &package).await?, VersionView::from(&version)))
+        Ok((
+            self.view(&owner, &package).await?,
+            VersionView::from(&version),
+        ))
     }
 
     async fn create_package(
@@ -307,9 +444,17 @@ impl Services {
         // workflow token its own repository, else the one the package's metadata names, if it is the owner's.
         let candidate = match (repository, principal) {
             (Some(repo), _) => Some(repo.clone()),
-            (None, Principal::Workflow(workflow)) => repos::by_id(self.db(), workflow.repo.0).await?,
-            (None, _) => match request.repository_url.as_deref().and_then(|url| parse_repository_url(url, self.inner.base_url.as_deref())) {
-                Some(named) if named.owner.eq_ignore_ascii_case(&owner.login) => repos::by_name(self.db(), owner.id, &named.name).await?,
+            (None, Principal::Workflow(workflow)) => {
+                repos::by_id(self.db(), workflow.repo.0).await?
+            }
+            (None, _) => match request
+                .repository_url
+                .as_deref()
+                .and_then(|url| parse_repository_url(url, self.inner.base_url.as_deref()))
+            {
+                Some(named) if named.owner.eq_ignore_ascii_case(&owner.login) => {
+                    repos::by_name(self.db(), owner.id, &named.name).await?
+                }
                 Some(named) if key.package_type == PackageType::Nuget => {
                     return Err(ServiceError::Invalid(format!(
                         "the package's repository {}/{} belongs to another owner than {}",
@@ -343,7 +488,11 @@ impl Services {
             },
         )
         .await?;
-        if let Some(AccountId(admin)) = plan.publisher_admin {
+        // The operator has no account to hold a grant; as a site admin it needs none.
+        if let Some(AccountId(admin)) = plan
+            .publisher_admin
+            .filter(|id| *id != crate::accounts::OPERATOR)
+        {
             grants::grant_user(txn, package.id, admin, Role::Admin.as_str()).await?;
         }
         if let Some(repo) = plan.actions_admin {
@@ -361,11 +510,17 @@ impl Services {
     ) -> Result<package_version::Model> {
         let version = match packages::find_live_version(txn, package.id, &request.version).await? {
             Some(_) if request.existing_version == ExistingVersion::Conflict => {
-                return Err(ServiceError::Conflict(format!("{}@{} already exists; versions are immutable", request.key.name, request.version)));
+                return Err(ServiceError::Conflict(format!(
+                    "{}@{} already exists; versions are immutable",
+                    request.key.name, request.version
+                )));
             }
             Some(version) => version,
             None => {
-                let reserved = packages::versions(txn, package.id, true).await?.into_iter().any(|v| v.version == request.version);
+                let reserved = packages::versions(txn, package.id, true)
+                    .await?
+                    .into_iter()
+                    .any(|v| v.version == request.version);
                 if reserved && package.visibility == Visibility::Public.as_str() {
                     return Err(ServiceError::Conflict(format!(
                         "{}@{} was deleted and stays reserved; restore it instead",
@@ -378,7 +533,7 @@ impl Services {
                         package_id: package.id,
                         version: &request.version,
                         metadata: request.metadata.clone(),
-                        publisher_id: principal.user().map(|user| user.id.0),
+                        publisher_id: crate::accounts::acting_account(principal),
                     },
                 )
                 .await?
@@ -389,7 +544,9 @@ impl Services {
             let blob = blobs::ensure(txn, &info.sha256, info.sha512.as_deref(), info.size).await?;
             match packages::file(txn, version.id, &file.name).await? {
                 Some(existing) if existing.blob_id == blob.id => {}
-                Some(existing) if file.mutable => packages::replace_file_blob(txn, existing.id, &blob).await?,
+                Some(existing) if file.mutable => {
+                    packages::replace_file_blob(txn, existing.id, &blob).await?
+                }
                 Some(_) => {
                     return Err(ServiceError::Conflict(format!(
                         "{} of {}@{} exists with other content and cannot be replaced",
@@ -397,7 +554,14 @@ impl Services {
                     )));
                 }
                 None => {
-                    packages::insert_file(txn, version.id, &file.name, &blob, file.content_type.as_deref()).await?;
+                    packages::insert_file(
+                        txn,
+                        version.id,
+                        &file.name,
+                        &blob,
+                        file.content_type.as_deref(),
+                    )
+                    .await?;
                 }
             }
         }
@@ -405,12 +569,21 @@ impl Services {
     }
 
     /// Soft-deletes a version; restorable within the restore window.
-    pub async fn delete_version(&self, principal: &Principal, key: &PackageKey, version: &str) -> Result<()> {
-        let Some((owner, package)) = self.lookup(key).await? else { return Err(self.missing(principal, key.package_type)) };
+    pub async fn delete_version(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        version: &str,
+    ) -> Result<()> {
+        let Some((owner, package)) = self.lookup(key).await? else {
+            return Err(self.missing(principal, key.package_type));
+        };
         let row = packages::find_live_version(self.db(), package.id, version).await?;
         // Facts first: whether the version exists is only revealed to those who may read the package.
         let downloads = row.as_ref().map(|v| v.downloads.max(0) as u64).unwrap_or(0);
-        let pkg_facts = self.package_facts(principal, &owner, &package, downloads).await?;
+        let pkg_facts = self
+            .package_facts(principal, &owner, &package, downloads)
+            .await?;
         authorize(&self.inner.policy, principal, Operation::Read, &pkg_facts).into_result()?;
         let row = row.ok_or_else(|| ServiceError::NotFound(format!("version {version}")))?;
         authorize(&self.inner.policy, principal, Operation::Delete, &pkg_facts).into_result()?;
@@ -420,7 +593,12 @@ impl Services {
     }
 
     /// Restores the most recently deleted version of that name, if within the restore window and not reused.
-    pub async fn restore_version(&self, principal: &Principal, key: &PackageKey, version: &str) -> Result<VersionView> {
+    pub async fn restore_version(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        version: &str,
+    ) -> Result<VersionView> {
         let resolved = self.resolve(principal, key, Operation::Restore).await?;
         let row = packages::versions(self.db(), resolved.package.id, true)
             .await?
@@ -431,7 +609,10 @@ impl Services {
         self.within_restore_window(row.deleted_at)?;
         let _write = self.store().write_guard().await;
         packages::set_version_deleted(self.db(), row.id, false).await?;
-        Ok(VersionView::from(&package_version::Model { deleted_at: None, ..row }))
+        Ok(VersionView::from(&package_version::Model {
+            deleted_at: None,
+            ..row
+        }))
     }
 
     /// Soft-deletes a package with all its versions.
@@ -443,106 +624,224 @@ impl Services {
     }
 
     /// Restores the most recently deleted package of that name, unless the name was reused meanwhile.
-    pub async fn restore_package(&self, principal: &Principal, key: &PackageKey) -> Result<PackageView> {
-        let owner = accounts::by_login(self.db(), &key.owner).await?.ok_or_else(|| self.missing(principal, key.package_type))?;
-        let candidates = packages::find_deleted(self.db(), owner.id, key.package_type.as_str(), &key.name).await?;
-        let package = candidates.into_iter().next().ok_or_else(|| self.missing(principal, key.package_type))?;
+    pub async fn restore_package(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+    ) -> Result<PackageView> {
+        let owner = accounts::by_login(self.db(), &key.owner)
+            .await?
+            .ok_or_else(|| self.missing(principal, key.package_type))?;
+        let candidates =
+            packages::find_deleted(self.db(), owner.id, key.package_type.as_str(), &key.name)
+                .await?;
+        let package = candidates
+            .into_iter()
+            .next()
+            .ok_or_else(|| self.missing(principal, key.package_type))?;
         let pkg_facts = self.package_facts(principal, &owner, &package, 0).await?;
-        authorize(&self.inner.policy, principal, Operation::Restore, &pkg_facts).into_result()?;
+        authorize(
+            &self.inner.policy,
+            principal,
+            Operation::Restore,
+            &pkg_facts,
+        )
+        .into_result()?;
         self.within_restore_window(package.deleted_at)?;
-        if packages::find_live(self.db(), owner.id, key.package_type.as_str(), &key.name).await?.is_some() {
-            return Err(ServiceError::Conflict(format!("a package named {} was published since; it cannot be restored", key.name)));
+        if packages::find_live(self.db(), owner.id, key.package_type.as_str(), &key.name)
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "a package named {} was published since; it cannot be restored",
+                key.name
+            )));
         }
         let _write = self.store().write_guard().await;
         packages::set_deleted(self.db(), package.id, false).await?;
-        let package = packages::by_id(self.db(), package.id).await?.ok_or_else(|| ServiceError::NotFound("package".into()))?;
+        let package = packages::by_id(self.db(), package.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("package".into()))?;
         self.view(&owner, &package).await
     }
 
     fn within_restore_window(&self, deleted_at: Option<chrono::DateTime<Utc>>) -> Result<()> {
-        let window = chrono::Duration::from_std(self.inner.restore_window).unwrap_or(chrono::Duration::days(30));
+        let window = chrono::Duration::from_std(self.inner.restore_window)
+            .unwrap_or(chrono::Duration::days(30));
         match deleted_at {
             Some(at) if Utc::now() - at <= window => Ok(()),
-            _ => Err(ServiceError::NotFound("a deleted item within the restore window".into())),
+            _ => Err(ServiceError::NotFound(
+                "a deleted item within the restore window".into(),
+            )),
         }
     }
 
     /// Loads a package for a settings change: `Manage` must be allowed.
-    async fn managed(&self, principal: &Principal, key: &PackageKey) -> Result<(Resolved, PackageFacts)> {
+    async fn managed(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+    ) -> Result<(Resolved, PackageFacts)> {
         let resolved = self.resolve(principal, key, Operation::Manage).await?;
-        let pkg_facts = self.package_facts(principal, &resolved.owner, &resolved.package, 0).await?;
+        let pkg_facts = self
+            .package_facts(principal, &resolved.owner, &resolved.package, 0)
+            .await?;
         Ok((resolved, pkg_facts))
     }
 
-    pub async fn set_package_visibility(&self, principal: &Principal, key: &PackageKey, visibility: Visibility) -> Result<PackageView> {
+    pub async fn set_package_visibility(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        visibility: Visibility,
+    ) -> Result<PackageView> {
         let (resolved, pkg_facts) = self.managed(principal, key).await?;
-        validate_visibility_change(&self.inner.policy, &pkg_facts, visibility).map_err(|f| ServiceError::Denied(f.into()))?;
+        validate_visibility_change(&self.inner.policy, &pkg_facts, visibility)
+            .map_err(|f| ServiceError::Denied(f.into()))?;
         let _write = self.store().write_guard().await;
-        let package = packages::update(self.db(), package::Model { visibility: visibility.as_str().to_owned(), ..resolved.package }).await?;
+        let package = packages::update(
+            self.db(),
+            package::Model {
+                visibility: visibility.as_str().to_owned(),
+                ..resolved.package
+            },
+        )
+        .await?;
         drop(_write);
         self.view(&resolved.owner, &package).await
     }
 
     /// Grants a role on a package to a user or a team of the owning org.
-    pub async fn grant(&self, principal: &Principal, key: &PackageKey, grantee: &GranteeRef, role: Role) -> Result<()> {
+    pub async fn grant(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        grantee: &GranteeRef,
+        role: Role,
+    ) -> Result<()> {
         let (resolved, pkg_facts) = self.managed(principal, key).await?;
         let _write = self.store().write_guard().await;
         match grantee {
             GranteeRef::User(login) => {
                 let user = self.user_by_login(login).await?;
-                let org_member = orgs::membership(self.db(), resolved.owner.id, user.id).await?.is_some();
-                validate_grant(&self.inner.policy, &pkg_facts, Grantee::User { org_member }).map_err(|f| ServiceError::Denied(f.into()))?;
+                let org_member = orgs::membership(self.db(), resolved.owner.id, user.id)
+                    .await?
+                    .is_some();
+                validate_grant(&self.inner.policy, &pkg_facts, Grantee::User { org_member })
+                    .map_err(|f| ServiceError::Denied(f.into()))?;
                 grants::grant_user(self.db(), resolved.package.id, user.id, role.as_str()).await?;
             }
             GranteeRef::Team(slug) => {
-                let team = orgs::team(self.db(), resolved.owner.id, slug).await?.ok_or_else(|| ServiceError::NotFound(format!("team {slug}")))?;
-                validate_grant(&self.inner.policy, &pkg_facts, Grantee::Team { owner: AccountId(team.org_id) })
-                    .map_err(|f| ServiceError::Denied(f.into()))?;
+                let team = orgs::team(self.db(), resolved.owner.id, slug)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(format!("team {slug}")))?;
+                validate_grant(
+                    &self.inner.policy,
+                    &pkg_facts,
+                    Grantee::Team {
+                        owner: AccountId(team.org_id),
+                    },
+                )
+                .map_err(|f| ServiceError::Denied(f.into()))?;
                 grants::grant_team(self.db(), resolved.package.id, team.id, role.as_str()).await?;
             }
         }
         Ok(())
     }
 
-    pub async fn revoke(&self, principal: &Principal, key: &PackageKey, grantee: &GranteeRef) -> Result<()> {
+    pub async fn revoke(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        grantee: &GranteeRef,
+    ) -> Result<()> {
         let (resolved, _) = self.managed(principal, key).await?;
         let _write = self.store().write_guard().await;
         let removed = match grantee {
-            GranteeRef::User(login) => grants::revoke_user(self.db(), resolved.package.id, self.user_by_login(login).await?.id).await?,
+            GranteeRef::User(login) => {
+                grants::revoke_user(
+                    self.db(),
+                    resolved.package.id,
+                    self.user_by_login(login).await?.id,
+                )
+                .await?
+            }
             GranteeRef::Team(slug) => match orgs::team(self.db(), resolved.owner.id, slug).await? {
                 Some(team) => grants::revoke_team(self.db(), resolved.package.id, team.id).await?,
                 None => false,
             },
         };
-        if removed { Ok(()) } else { Err(ServiceError::NotFound("grant".into())) }
+        if removed {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("grant".into()))
+        }
     }
 
     /// Gives a repository of the package's owner Actions access with `role`.
-    pub async fn set_actions_access(&self, principal: &Principal, key: &PackageKey, repository: &str, role: Role) -> Result<()> {
+    pub async fn set_actions_access(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        repository: &str,
+        role: Role,
+    ) -> Result<()> {
         let (resolved, pkg_facts) = self.managed(principal, key).await?;
-        let repo = repos::by_name(self.db(), resolved.owner.id, repository).await?.ok_or_else(|| ServiceError::NotFound(format!("repository {repository}")))?;
-        validate_grant(&self.inner.policy, &pkg_facts, Grantee::Repository { owner: AccountId(repo.owner_id) }).map_err(|f| ServiceError::Denied(f.into()))?;
+        let repo = repos::by_name(self.db(), resolved.owner.id, repository)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("repository {repository}")))?;
+        validate_grant(
+            &self.inner.policy,
+            &pkg_facts,
+            Grantee::Repository {
+                owner: AccountId(repo.owner_id),
+            },
+        )
+        .map_err(|f| ServiceError::Denied(f.into()))?;
         let _write = self.store().write_guard().await;
         grants::set_actions_access(self.db(), resolved.package.id, repo.id, role.as_str()).await?;
         Ok(())
     }
 
-    pub async fn remove_actions_access(&self, principal: &Principal, key: &PackageKey, repository: &str) -> Result<()> {
+    pub async fn remove_actions_access(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        repository: &str,
+    ) -> Result<()> {
         let (resolved, _) = self.managed(principal, key).await?;
-        let repo = repos::by_name(self.db(), resolved.owner.id, repository).await?.ok_or_else(|| ServiceError::NotFound(format!("repository {repository}")))?;
+        let repo = repos::by_name(self.db(), resolved.owner.id, repository)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("repository {repository}")))?;
         let _write = self.store().write_guard().await;
-        if grants::remove_actions_access(self.db(), resolved.package.id, repo.id).await? { Ok(()) } else { Err(ServiceError::NotFound("Actions access".into())) }
+        if grants::remove_actions_access(self.db(), resolved.package.id, repo.id).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("Actions access".into()))
+        }
     }
 
     /// Links a granular package to a repository of its owner (or unlinks it with `None`). Linking does not turn
     /// inheritance on; unlinking turns it off, which clears the access list.
-    pub async fn link(&self, principal: &Principal, key: &PackageKey, repository: Option<&str>) -> Result<PackageView> {
+    pub async fn link(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        repository: Option<&str>,
+    ) -> Result<PackageView> {
         let (resolved, pkg_facts) = self.managed(principal, key).await?;
         if self.scoping(pkg_facts.package_type) == ScopingModel::Repository {
-            return Err(ServiceError::Denied(entrepot_authz::Forbidden::RepositoryScoped.into()));
+            return Err(ServiceError::Denied(
+                entrepot_authz::Forbidden::RepositoryScoped.into(),
+            ));
         }
         let repository_id = match repository {
-            Some(name) => Some(repos::by_name(self.db(), resolved.owner.id, name).await?.ok_or_else(|| ServiceError::NotFound(format!("repository {name}")))?.id),
+            Some(name) => Some(
+                repos::by_name(self.db(), resolved.owner.id, name)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(format!("repository {name}")))?
+                    .id,
+            ),
             None => None,
         };
         let _write = self.store().write_guard().await;
@@ -560,18 +859,34 @@ impl Services {
     }
 
     /// Turns inheriting the linked repository's access on or off; either way the user/team access list is cleared.
-    pub async fn set_inheritance(&self, principal: &Principal, key: &PackageKey, inherit: bool) -> Result<PackageView> {
+    pub async fn set_inheritance(
+        &self,
+        principal: &Principal,
+        key: &PackageKey,
+        inherit: bool,
+    ) -> Result<PackageView> {
         let (resolved, pkg_facts) = self.managed(principal, key).await?;
         if self.scoping(pkg_facts.package_type) == ScopingModel::Repository {
-            return Err(ServiceError::Denied(entrepot_authz::Forbidden::RepositoryScoped.into()));
+            return Err(ServiceError::Denied(
+                entrepot_authz::Forbidden::RepositoryScoped.into(),
+            ));
         }
         if inherit && resolved.package.repository_id.is_none() {
-            return Err(ServiceError::Invalid("link the package to a repository before inheriting its access".into()));
+            return Err(ServiceError::Invalid(
+                "link the package to a repository before inheriting its access".into(),
+            ));
         }
         let _write = self.store().write_guard().await;
         let txn = self.db().begin().await?;
         grants::clear(&txn, resolved.package.id).await?;
-        let package = packages::update(&txn, package::Model { inherit_access: inherit, ..resolved.package }).await?;
+        let package = packages::update(
+            &txn,
+            package::Model {
+                inherit_access: inherit,
+                ..resolved.package
+            },
+        )
+        .await?;
         txn.commit().await?;
         drop(_write);
         self.view(&resolved.owner, &package).await

@@ -19,12 +19,25 @@ pub(crate) struct Pins(Arc<Mutex<HashMap<String, usize>>>);
 
 impl Pins {
     fn pin(&self, sha256: &str) -> Pin {
-        *self.0.lock().unwrap_or_else(|poison| poison.into_inner()).entry(sha256.to_owned()).or_default() += 1;
-        Pin { pins: self.clone(), sha256: sha256.to_owned() }
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .entry(sha256.to_owned())
+            .or_default() += 1;
+        Pin {
+            pins: self.clone(),
+            sha256: sha256.to_owned(),
+        }
     }
 
     fn holders(&self, sha256: &str) -> usize {
-        self.0.lock().unwrap_or_else(|poison| poison.into_inner()).get(sha256).copied().unwrap_or(0)
+        self.0
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .get(sha256)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -36,7 +49,11 @@ struct Pin {
 
 impl Drop for Pin {
     fn drop(&mut self) {
-        let mut map = self.pins.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut map = self
+            .pins
+            .0
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         if let Some(count) = map.get_mut(&self.sha256) {
             *count -= 1;
             if *count == 0 {
@@ -60,7 +77,11 @@ impl Services {
     pub async fn stage_blob(&self, body: ByteStream, options: PutOptions) -> Result<StagedBlob> {
         let outcome = self.inner.blobs.put(body, options).await?;
         let pin = self.inner.staging.pin(&outcome.info.sha256);
-        Ok(StagedBlob { info: outcome.info, created: outcome.created, _pin: pin })
+        Ok(StagedBlob {
+            info: outcome.info,
+            created: outcome.created,
+            _pin: pin,
+        })
     }
 
     /// Removes what a failed publish wrote, as far as nobody else can need it.
@@ -76,7 +97,9 @@ impl Services {
                     }
                 }
                 Ok(Some(_)) => {}
-                Err(error) => tracing::warn!(%error, "could not check a staged blob; the purge job will reclaim it"),
+                Err(error) => {
+                    tracing::warn!(%error, "could not check a staged blob; the purge job will reclaim it")
+                }
             }
         }
     }

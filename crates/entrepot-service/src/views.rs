@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use entrepot_blob::BlobReader;
 use entrepot_identity::secret::Secret;
-use entrepot_store::entity::{account, org_settings, package_file, package_version, repository, token};
+use entrepot_store::entity::{
+    account, org_settings, package_file, package_version, repository, token,
+};
 use serde::Serialize;
 
 /// A user or an organization.
@@ -25,7 +27,11 @@ impl From<&account::Model> for UserView {
         Self {
             id: row.id,
             login: row.login.clone(),
-            kind: if row.kind == entrepot_store::accounts::KIND_ORG { "Organization" } else { "User" },
+            kind: if row.kind == entrepot_store::accounts::KIND_ORG {
+                "Organization"
+            } else {
+                "User"
+            },
             name: row.display_name.clone(),
             email: row.email.clone(),
             site_admin: row.site_admin,
@@ -125,7 +131,12 @@ impl TokenView {
             name: row.name.clone(),
             kind: row.kind.clone(),
             hint: row.hint.clone(),
-            scopes: row.scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            scopes: row
+                .scopes
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             level: row.level.clone(),
             owner,
             created_at: row.created_at,
@@ -151,7 +162,11 @@ impl Serialize for CreatedToken {
             #[serde(flatten)]
             info: &'a TokenView,
         }
-        Shown { token: self.token.expose(), info: &self.info }.serialize(serializer)
+        Shown {
+            token: self.token.expose(),
+            info: &self.info,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -228,6 +243,9 @@ pub struct OpenedFile {
 
 impl std::fmt::Debug for OpenedFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenedFile").field("file", &self.file).field("range", &self.reader.range).finish()
+        f.debug_struct("OpenedFile")
+            .field("file", &self.file)
+            .field("range", &self.reader.range)
+            .finish()
     }
 }

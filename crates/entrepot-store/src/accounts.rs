@@ -1,6 +1,9 @@
 //! Queries on accounts (users and organizations share one login namespace).
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 
 use crate::entity::account::{self, Entity as Accounts};
 use crate::{Result, conflict_as, now};
@@ -38,7 +41,10 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<ac
 }
 
 pub async fn by_login(db: &impl ConnectionTrait, login: &str) -> Result<Option<account::Model>> {
-    Ok(Accounts::find().filter(account::Column::LoginLower.eq(login.to_lowercase())).one(db).await?)
+    Ok(Accounts::find()
+        .filter(account::Column::LoginLower.eq(login.to_lowercase()))
+        .one(db)
+        .await?)
 }
 
 pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<account::Model>> {
@@ -46,23 +52,40 @@ pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<account:
 }
 
 pub async fn list(db: &impl ConnectionTrait, kind: &str) -> Result<Vec<account::Model>> {
-    Ok(Accounts::find().filter(account::Column::Kind.eq(kind)).order_by_asc(account::Column::LoginLower).all(db).await?)
+    Ok(Accounts::find()
+        .filter(account::Column::Kind.eq(kind))
+        .order_by_asc(account::Column::LoginLower)
+        .all(db)
+        .await?)
 }
 
 pub async fn count(db: &impl ConnectionTrait, kind: &str) -> Result<u64> {
-    Ok(Accounts::find().filter(account::Column::Kind.eq(kind)).count(db).await?)
+    Ok(Accounts::find()
+        .filter(account::Column::Kind.eq(kind))
+        .count(db)
+        .await?)
 }
 
 pub async fn set_password(db: &impl ConnectionTrait, id: i64, password_hash: String) -> Result<()> {
-    account::ActiveModel { id: Set(id), password_hash: Set(Some(password_hash)), updated_at: Set(now()), ..Default::default() }
-        .update(db)
-        .await?;
+    account::ActiveModel {
+        id: Set(id),
+        password_hash: Set(Some(password_hash)),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 
 pub async fn set_site_admin(db: &impl ConnectionTrait, id: i64, site_admin: bool) -> Result<()> {
-    account::ActiveModel { id: Set(id), site_admin: Set(site_admin), updated_at: Set(now()), ..Default::default() }
-        .update(db)
-        .await?;
+    account::ActiveModel {
+        id: Set(id),
+        site_admin: Set(site_admin),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }

@@ -7,7 +7,12 @@ use crate::entity::{blob, package_file};
 use crate::{Result, StoreError, now};
 
 /// Records a blob (idempotent: a row that exists is returned as it is, with a missing sha512 filled in).
-pub async fn ensure(db: &impl ConnectionTrait, sha256: &str, sha512: Option<&str>, size: u64) -> Result<blob::Model> {
+pub async fn ensure(
+    db: &impl ConnectionTrait,
+    sha256: &str,
+    sha512: Option<&str>,
+    size: u64,
+) -> Result<blob::Model> {
     blob::Entity::insert(blob::ActiveModel {
         sha256: Set(sha256.to_owned()),
         sha512: Set(sha512.map(str::to_owned)),
@@ -15,27 +20,42 @@ pub async fn ensure(db: &impl ConnectionTrait, sha256: &str, sha512: Option<&str
         created_at: Set(now()),
         ..Default::default()
     })
-    .on_conflict(OnConflict::column(blob::Column::Sha256).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(blob::Column::Sha256)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(db)
     .await?;
-    let row = by_sha256(db, sha256).await?.ok_or_else(|| StoreError::NotFound(format!("blob {sha256}")))?;
+    let row = by_sha256(db, sha256)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("blob {sha256}")))?;
     if row.sha512.is_none() && sha512.is_some() {
         blob::Entity::update_many()
             .col_expr(blob::Column::Sha512, sha512.into())
             .filter(blob::Column::Id.eq(row.id))
             .exec(db)
             .await?;
-        return Ok(blob::Model { sha512: sha512.map(str::to_owned), ..row });
+        return Ok(blob::Model {
+            sha512: sha512.map(str::to_owned),
+            ..row
+        });
     }
     Ok(row)
 }
 
 pub async fn by_sha256(db: &impl ConnectionTrait, sha256: &str) -> Result<Option<blob::Model>> {
-    Ok(blob::Entity::find().filter(blob::Column::Sha256.eq(sha256)).one(db).await?)
+    Ok(blob::Entity::find()
+        .filter(blob::Column::Sha256.eq(sha256))
+        .one(db)
+        .await?)
 }
 
 pub async fn by_sha512(db: &impl ConnectionTrait, sha512: &str) -> Result<Option<blob::Model>> {
-    Ok(blob::Entity::find().filter(blob::Column::Sha512.eq(sha512)).one(db).await?)
+    Ok(blob::Entity::find()
+        .filter(blob::Column::Sha512.eq(sha512))
+        .one(db)
+        .await?)
 }
 
 pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<blob::Model>> {
@@ -48,7 +68,10 @@ pub async fn delete_if_unreferenced(db: &impl ConnectionTrait, sha256: &str) -> 
         .filter(blob::Column::Sha256.eq(sha256))
         .filter(
             blob::Column::Id.not_in_subquery(
-                Query::select().column(package_file::Column::BlobId).from(package_file::Entity).to_owned(),
+                Query::select()
+                    .column(package_file::Column::BlobId)
+                    .from(package_file::Entity)
+                    .to_owned(),
             ),
         )
         .exec(db)

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use entrepot_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
+};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::Result;
@@ -34,19 +36,28 @@ async fn migrate(db: &DatabaseConnection, backend: Backend) -> Result<()> {
         let txn = db.begin().await?;
         let locked = match backend {
             // Held until the transaction ends; the key is arbitrary but fixed ("entrepot" in ASCII).
-            Backend::Postgres => txn.execute_unprepared("SELECT pg_advisory_xact_lock(7310593858820747636)").await.map(|_| ()),
+            Backend::Postgres => txn
+                .execute_unprepared("SELECT pg_advisory_xact_lock(7310593858820747636)")
+                .await
+                .map(|_| ()),
             // A write as the first statement takes SQLite's write lock before anything is read.
             Backend::Sqlite => txn
-                .execute_unprepared("CREATE TABLE IF NOT EXISTS entrepot_migration_lock (held INTEGER)")
+                .execute_unprepared(
+                    "CREATE TABLE IF NOT EXISTS entrepot_migration_lock (held INTEGER)",
+                )
                 .await
-                .and(txn.execute_unprepared("INSERT INTO entrepot_migration_lock VALUES (1)").await)
+                .and(
+                    txn.execute_unprepared("INSERT INTO entrepot_migration_lock VALUES (1)")
+                        .await,
+                )
                 .map(|_| ()),
         };
         let outcome = match locked {
             Ok(()) => match Migrator::up(&txn, None).await {
                 Ok(()) => {
                     if backend == Backend::Sqlite {
-                        txn.execute_unprepared("DELETE FROM entrepot_migration_lock").await?;
+                        txn.execute_unprepared("DELETE FROM entrepot_migration_lock")
+                            .await?;
                     }
                     txn.commit().await
                 }
@@ -57,7 +68,11 @@ async fn migrate(db: &DatabaseConnection, backend: Backend) -> Result<()> {
         match outcome {
             Ok(()) => return Ok(()),
             // SQLite answers a competing writer with "database is locked" at once; the winner finishes soon.
-            Err(error) if backend == Backend::Sqlite && attempt < 50 && error.to_string().contains("locked") => {
+            Err(error)
+                if backend == Backend::Sqlite
+                    && attempt < 50
+                    && error.to_string().contains("locked") =>
+            {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -82,7 +97,11 @@ impl Store {
         };
         migrate(&db, backend).await?;
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Self { db, backend, write_lock })
+        Ok(Self {
+            db,
+            backend,
+            write_lock,
+        })
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -4,7 +4,8 @@
 //! rows that concern the principal are read, so the cost does not grow with the size of an access list.
 
 use entrepot_authz::{
-    AccountId, OrgFacts, OrgRole, OwnerFacts, PackageFacts, PackageType, Principal, RepoFacts, RepoId, Role, VisibilitySet,
+    AccountId, OrgFacts, OrgRole, OwnerFacts, PackageFacts, PackageType, Principal, RepoFacts,
+    RepoId, Role, VisibilitySet,
 };
 use sea_orm::ConnectionTrait;
 
@@ -19,33 +20,63 @@ fn parse_roles(roles: Vec<String>, column: &str) -> Result<Vec<Role>> {
 pub async fn org(db: &impl ConnectionTrait, org_id: i64, user: Option<i64>) -> Result<OrgFacts> {
     let mut facts = OrgFacts::default();
     if let Some(settings) = orgs::settings(db, org_id).await? {
-        facts.base_permission = settings.base_permission.as_deref().map(|role| parse_col(role, "base_permission")).transpose()?;
+        facts.base_permission = settings
+            .base_permission
+            .as_deref()
+            .map(|role| parse_col(role, "base_permission"))
+            .transpose()?;
         facts.inherit_access_by_default = settings.inherit_access_by_default;
-        facts.package_creation_visibilities =
-            parse_col::<VisibilitySet>(&settings.package_creation_visibilities, "package_creation_visibilities")?;
+        facts.package_creation_visibilities = parse_col::<VisibilitySet>(
+            &settings.package_creation_visibilities,
+            "package_creation_visibilities",
+        )?;
     }
     if let Some(user) = user {
-        facts.principal_role =
-            orgs::membership(db, org_id, user).await?.map(|m| parse_col::<OrgRole>(&m.role, "memberships.role")).transpose()?;
+        facts.principal_role = orgs::membership(db, org_id, user)
+            .await?
+            .map(|m| parse_col::<OrgRole>(&m.role, "memberships.role"))
+            .transpose()?;
     }
     Ok(facts)
 }
 
 /// The owner account, with its org facts when it is an org.
-pub async fn owner(db: &impl ConnectionTrait, owner: &account::Model, user: Option<i64>) -> Result<OwnerFacts> {
-    let org = if owner.kind == accounts::KIND_ORG { Some(org(db, owner.id, user).await?) } else { None };
-    Ok(OwnerFacts { id: AccountId(owner.id), org })
+pub async fn owner(
+    db: &impl ConnectionTrait,
+    owner: &account::Model,
+    user: Option<i64>,
+) -> Result<OwnerFacts> {
+    let org = if owner.kind == accounts::KIND_ORG {
+        Some(org(db, owner.id, user).await?)
+    } else {
+        None
+    };
+    Ok(OwnerFacts {
+        id: AccountId(owner.id),
+        org,
+    })
 }
 
 /// A repository, with the principal user's collaborator and team roles on it.
-pub async fn repo(db: &impl ConnectionTrait, repo: &repository::Model, user: Option<i64>) -> Result<RepoFacts> {
-    let owner_row =
-        accounts::by_id(db, repo.owner_id).await?.ok_or_else(|| StoreError::Corrupt(format!("repository {} has no owner", repo.id)))?;
+pub async fn repo(
+    db: &impl ConnectionTrait,
+    repo: &repository::Model,
+    user: Option<i64>,
+) -> Result<RepoFacts> {
+    let owner_row = accounts::by_id(db, repo.owner_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("repository {} has no owner", repo.id)))?;
     let owner = owner(db, &owner_row, user).await?;
     let (collaborator_role, team_roles) = match user {
         Some(user) => (
-            repos::collaborator_role(db, repo.id, user).await?.map(|role| parse_col(&role, "collaborators.role")).transpose()?,
-            parse_roles(repos::user_team_roles(db, repo.id, user).await?, "team_repositories.role")?,
+            repos::collaborator_role(db, repo.id, user)
+                .await?
+                .map(|role| parse_col(&role, "collaborators.role"))
+                .transpose()?,
+            parse_roles(
+                repos::user_team_roles(db, repo.id, user).await?,
+                "team_repositories.role",
+            )?,
         ),
         None => (None, Vec::new()),
     };
@@ -75,16 +106,24 @@ pub async fn package(
     let owner = owner(db, owner_row, user).await?;
     let repository = match pkg.repository_id {
         Some(id) => {
-            let row = repos::by_id(db, id).await?.ok_or_else(|| StoreError::Corrupt(format!("package {} links a missing repository", pkg.id)))?;
+            let row = repos::by_id(db, id).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!("package {} links a missing repository", pkg.id))
+            })?;
             Some(repo(db, &row, user).await?)
         }
         None => None,
     };
     let (user_grant, team_grants) = match user {
         Some(user) => {
-            let direct = grants::user_role(db, pkg.id, user).await?.map(|role| parse_col(&role, "package_grants.role")).transpose()?;
+            let direct = grants::user_role(db, pkg.id, user)
+                .await?
+                .map(|role| parse_col(&role, "package_grants.role"))
+                .transpose()?;
             let teams = if owner.is_org() {
-                parse_roles(grants::user_team_roles(db, pkg.id, pkg.owner_id, user).await?, "package_grants.role")?
+                parse_roles(
+                    grants::user_team_roles(db, pkg.id, pkg.owner_id, user).await?,
+                    "package_grants.role",
+                )?
             } else {
                 Vec::new()
             };
@@ -93,9 +132,10 @@ pub async fn package(
         None => (None, Vec::new()),
     };
     let actions_grant = match principal {
-        Principal::Workflow(workflow) => {
-            grants::actions_role(db, pkg.id, workflow.repo.0).await?.map(|role| parse_col(&role, "actions_access.role")).transpose()?
-        }
+        Principal::Workflow(workflow) => grants::actions_role(db, pkg.id, workflow.repo.0)
+            .await?
+            .map(|role| parse_col(&role, "actions_access.role"))
+            .transpose()?,
         _ => None,
     };
     Ok(PackageFacts {

@@ -1,12 +1,19 @@
 //! Queries on a package's access list (user and team grants) and its Actions access (repository grants).
 
 use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use crate::Result;
 use crate::entity::{actions_access, package_grant, team, team_member};
 
-pub async fn grant_user(db: &impl ConnectionTrait, package_id: i64, user_id: i64, role: &str) -> Result<()> {
+pub async fn grant_user(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    user_id: i64,
+    role: &str,
+) -> Result<()> {
     package_grant::Entity::insert(package_grant::ActiveModel {
         package_id: Set(package_id),
         user_id: Set(Some(user_id)),
@@ -15,16 +22,24 @@ pub async fn grant_user(db: &impl ConnectionTrait, package_id: i64, user_id: i64
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([package_grant::Column::PackageId, package_grant::Column::UserId])
-            .update_column(package_grant::Column::Role)
-            .to_owned(),
+        OnConflict::columns([
+            package_grant::Column::PackageId,
+            package_grant::Column::UserId,
+        ])
+        .update_column(package_grant::Column::Role)
+        .to_owned(),
     )
     .exec_without_returning(db)
     .await?;
     Ok(())
 }
 
-pub async fn grant_team(db: &impl ConnectionTrait, package_id: i64, team_id: i64, role: &str) -> Result<()> {
+pub async fn grant_team(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    team_id: i64,
+    role: &str,
+) -> Result<()> {
     package_grant::Entity::insert(package_grant::ActiveModel {
         package_id: Set(package_id),
         user_id: Set(None),
@@ -33,9 +48,12 @@ pub async fn grant_team(db: &impl ConnectionTrait, package_id: i64, team_id: i64
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([package_grant::Column::PackageId, package_grant::Column::TeamId])
-            .update_column(package_grant::Column::Role)
-            .to_owned(),
+        OnConflict::columns([
+            package_grant::Column::PackageId,
+            package_grant::Column::TeamId,
+        ])
+        .update_column(package_grant::Column::Role)
+        .to_owned(),
     )
     .exec_without_returning(db)
     .await?;
@@ -62,7 +80,10 @@ pub async fn revoke_team(db: &impl ConnectionTrait, package_id: i64, team_id: i6
 
 /// Empties the user/team access list (turning inheritance on or off overwrites it).
 pub async fn clear(db: &impl ConnectionTrait, package_id: i64) -> Result<()> {
-    package_grant::Entity::delete_many().filter(package_grant::Column::PackageId.eq(package_id)).exec(db).await?;
+    package_grant::Entity::delete_many()
+        .filter(package_grant::Column::PackageId.eq(package_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -75,7 +96,11 @@ pub async fn list(db: &impl ConnectionTrait, package_id: i64) -> Result<Vec<pack
 }
 
 /// The user's own grant on a package.
-pub async fn user_role(db: &impl ConnectionTrait, package_id: i64, user_id: i64) -> Result<Option<String>> {
+pub async fn user_role(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    user_id: i64,
+) -> Result<Option<String>> {
     Ok(package_grant::Entity::find()
         .select_only()
         .column(package_grant::Column::Role)
@@ -87,7 +112,12 @@ pub async fn user_role(db: &impl ConnectionTrait, package_id: i64, user_id: i64)
 }
 
 /// Grants on a package to the teams (of `org_id`) that the user belongs to.
-pub async fn user_team_roles(db: &impl ConnectionTrait, package_id: i64, org_id: i64, user_id: i64) -> Result<Vec<String>> {
+pub async fn user_team_roles(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    org_id: i64,
+    user_id: i64,
+) -> Result<Vec<String>> {
     Ok(package_grant::Entity::find()
         .select_only()
         .column(package_grant::Column::Role)
@@ -102,8 +132,17 @@ pub async fn user_team_roles(db: &impl ConnectionTrait, package_id: i64, org_id:
                         sea_orm::sea_query::Expr::col((team::Entity, team::Column::Id))
                             .equals((team_member::Entity, team_member::Column::TeamId)),
                     )
-                    .and_where(sea_orm::sea_query::Expr::col((team_member::Entity, team_member::Column::UserId)).eq(user_id))
-                    .and_where(sea_orm::sea_query::Expr::col((team::Entity, team::Column::OrgId)).eq(org_id))
+                    .and_where(
+                        sea_orm::sea_query::Expr::col((
+                            team_member::Entity,
+                            team_member::Column::UserId,
+                        ))
+                        .eq(user_id),
+                    )
+                    .and_where(
+                        sea_orm::sea_query::Expr::col((team::Entity, team::Column::OrgId))
+                            .eq(org_id),
+                    )
                     .to_owned(),
             ),
         )
@@ -112,7 +151,12 @@ pub async fn user_team_roles(db: &impl ConnectionTrait, package_id: i64, org_id:
         .await?)
 }
 
-pub async fn set_actions_access(db: &impl ConnectionTrait, package_id: i64, repository_id: i64, role: &str) -> Result<()> {
+pub async fn set_actions_access(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    repository_id: i64,
+    role: &str,
+) -> Result<()> {
     actions_access::Entity::insert(actions_access::ActiveModel {
         package_id: Set(package_id),
         repository_id: Set(repository_id),
@@ -120,16 +164,23 @@ pub async fn set_actions_access(db: &impl ConnectionTrait, package_id: i64, repo
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([actions_access::Column::PackageId, actions_access::Column::RepositoryId])
-            .update_column(actions_access::Column::Role)
-            .to_owned(),
+        OnConflict::columns([
+            actions_access::Column::PackageId,
+            actions_access::Column::RepositoryId,
+        ])
+        .update_column(actions_access::Column::Role)
+        .to_owned(),
     )
     .exec_without_returning(db)
     .await?;
     Ok(())
 }
 
-pub async fn remove_actions_access(db: &impl ConnectionTrait, package_id: i64, repository_id: i64) -> Result<bool> {
+pub async fn remove_actions_access(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    repository_id: i64,
+) -> Result<bool> {
     let result = actions_access::Entity::delete_many()
         .filter(actions_access::Column::PackageId.eq(package_id))
         .filter(actions_access::Column::RepositoryId.eq(repository_id))
@@ -138,7 +189,10 @@ pub async fn remove_actions_access(db: &impl ConnectionTrait, package_id: i64, r
     Ok(result.rows_affected > 0)
 }
 
-pub async fn actions_access(db: &impl ConnectionTrait, package_id: i64) -> Result<Vec<actions_access::Model>> {
+pub async fn actions_access(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+) -> Result<Vec<actions_access::Model>> {
     Ok(actions_access::Entity::find()
         .filter(actions_access::Column::PackageId.eq(package_id))
         .order_by_asc(actions_access::Column::Id)
@@ -146,7 +200,11 @@ pub async fn actions_access(db: &impl ConnectionTrait, package_id: i64) -> Resul
         .await?)
 }
 
-pub async fn actions_role(db: &impl ConnectionTrait, package_id: i64, repository_id: i64) -> Result<Option<String>> {
+pub async fn actions_role(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    repository_id: i64,
+) -> Result<Option<String>> {
     Ok(actions_access::Entity::find()
         .select_only()
         .column(actions_access::Column::Role)

@@ -16,7 +16,9 @@ pub mod repos;
 pub mod tokens;
 
 pub use connect::{Backend, Store};
-pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+pub use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
+};
 
 /// Errors of the store. Conflicts are told apart because callers answer them with 409.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +45,9 @@ pub(crate) fn conflict_as(what: impl FnOnce() -> String) -> impl FnOnce(DbErr) -
 
 /// Parses an enum stored as text, reporting a corrupt row rather than panicking.
 pub(crate) fn parse_col<T: std::str::FromStr>(value: &str, column: &str) -> Result<T> {
-    value.parse().map_err(|_| StoreError::Corrupt(format!("{column} = {value:?}")))
+    value
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("{column} = {value:?}")))
 }
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {

@@ -2,7 +2,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use crate::entity::{blob, package, package_file, package_version};
@@ -40,7 +41,12 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewPackage<'_>) -> Result<pa
 }
 
 /// The live (not deleted) package of that owner, type and name.
-pub async fn find_live(db: &impl ConnectionTrait, owner_id: i64, package_type: &str, name: &str) -> Result<Option<package::Model>> {
+pub async fn find_live(
+    db: &impl ConnectionTrait,
+    owner_id: i64,
+    package_type: &str,
+    name: &str,
+) -> Result<Option<package::Model>> {
     Ok(package::Entity::find()
         .filter(package::Column::OwnerId.eq(owner_id))
         .filter(package::Column::PackageType.eq(package_type))
@@ -51,7 +57,12 @@ pub async fn find_live(db: &impl ConnectionTrait, owner_id: i64, package_type: &
 }
 
 /// Deleted packages of that name, newest first (candidates for restore).
-pub async fn find_deleted(db: &impl ConnectionTrait, owner_id: i64, package_type: &str, name: &str) -> Result<Vec<package::Model>> {
+pub async fn find_deleted(
+    db: &impl ConnectionTrait,
+    owner_id: i64,
+    package_type: &str,
+    name: &str,
+) -> Result<Vec<package::Model>> {
     Ok(package::Entity::find()
         .filter(package::Column::OwnerId.eq(owner_id))
         .filter(package::Column::PackageType.eq(package_type))
@@ -73,14 +84,20 @@ pub async fn list(
     package_type: Option<&str>,
     repository_id: Option<i64>,
 ) -> Result<Vec<package::Model>> {
-    let mut condition = Condition::all().add(package::Column::OwnerId.eq(owner_id)).add(package::Column::DeletedAt.is_null());
+    let mut condition = Condition::all()
+        .add(package::Column::OwnerId.eq(owner_id))
+        .add(package::Column::DeletedAt.is_null());
     if let Some(package_type) = package_type {
         condition = condition.add(package::Column::PackageType.eq(package_type));
     }
     if let Some(repository_id) = repository_id {
         condition = condition.add(package::Column::RepositoryId.eq(repository_id));
     }
-    Ok(package::Entity::find().filter(condition).order_by_asc(package::Column::NameLower).all(db).await?)
+    Ok(package::Entity::find()
+        .filter(condition)
+        .order_by_asc(package::Column::NameLower)
+        .all(db)
+        .await?)
 }
 
 pub async fn update(db: &impl ConnectionTrait, model: package::Model) -> Result<package::Model> {
@@ -92,23 +109,38 @@ pub async fn update(db: &impl ConnectionTrait, model: package::Model) -> Result<
 pub async fn set_deleted(db: &impl ConnectionTrait, id: i64, deleted: bool) -> Result<()> {
     let at = now();
     package::Entity::update_many()
-        .col_expr(package::Column::DeletedAt, Expr::value(deleted.then_some(at)))
+        .col_expr(
+            package::Column::DeletedAt,
+            Expr::value(deleted.then_some(at)),
+        )
         .col_expr(package::Column::UpdatedAt, Expr::value(at))
         .filter(package::Column::Id.eq(id))
         .exec(db)
         .await
-        .map_err(conflict_as(|| "a package of that name was published since".to_owned()))?;
+        .map_err(conflict_as(|| {
+            "a package of that name was published since".to_owned()
+        }))?;
     Ok(())
 }
 
-pub async fn count_download(db: &impl ConnectionTrait, package_id: i64, version_id: i64) -> Result<()> {
+pub async fn count_download(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    version_id: i64,
+) -> Result<()> {
     package::Entity::update_many()
-        .col_expr(package::Column::Downloads, Expr::col(package::Column::Downloads).add(1))
+        .col_expr(
+            package::Column::Downloads,
+            Expr::col(package::Column::Downloads).add(1),
+        )
         .filter(package::Column::Id.eq(package_id))
         .exec(db)
         .await?;
     package_version::Entity::update_many()
-        .col_expr(package_version::Column::Downloads, Expr::col(package_version::Column::Downloads).add(1))
+        .col_expr(
+            package_version::Column::Downloads,
+            Expr::col(package_version::Column::Downloads).add(1),
+        )
         .filter(package_version::Column::Id.eq(version_id))
         .exec(db)
         .await?;
@@ -122,7 +154,10 @@ pub struct NewVersion<'a> {
     pub publisher_id: Option<i64>,
 }
 
-pub async fn insert_version(db: &impl ConnectionTrait, new: NewVersion<'_>) -> Result<package_version::Model> {
+pub async fn insert_version(
+    db: &impl ConnectionTrait,
+    new: NewVersion<'_>,
+) -> Result<package_version::Model> {
     let at = now();
     let version = new.version.to_owned();
     package_version::ActiveModel {
@@ -141,7 +176,11 @@ pub async fn insert_version(db: &impl ConnectionTrait, new: NewVersion<'_>) -> R
     .map_err(conflict_as(|| format!("the version {version:?} exists")))
 }
 
-pub async fn find_live_version(db: &impl ConnectionTrait, package_id: i64, version: &str) -> Result<Option<package_version::Model>> {
+pub async fn find_live_version(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    version: &str,
+) -> Result<Option<package_version::Model>> {
     Ok(package_version::Entity::find()
         .filter(package_version::Column::PackageId.eq(package_id))
         .filter(package_version::Column::Version.eq(version))
@@ -150,13 +189,24 @@ pub async fn find_live_version(db: &impl ConnectionTrait, package_id: i64, versi
         .await?)
 }
 
-pub async fn version_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<package_version::Model>> {
+pub async fn version_by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<package_version::Model>> {
     Ok(package_version::Entity::find_by_id(id).one(db).await?)
 }
 
 /// Versions of a package, oldest first; deleted ones only when asked.
-pub async fn versions(db: &impl ConnectionTrait, package_id: i64, deleted: bool) -> Result<Vec<package_version::Model>> {
-    let state = if deleted { package_version::Column::DeletedAt.is_not_null() } else { package_version::Column::DeletedAt.is_null() };
+pub async fn versions(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    deleted: bool,
+) -> Result<Vec<package_version::Model>> {
+    let state = if deleted {
+        package_version::Column::DeletedAt.is_not_null()
+    } else {
+        package_version::Column::DeletedAt.is_null()
+    };
     Ok(package_version::Entity::find()
         .filter(package_version::Column::PackageId.eq(package_id))
         .filter(state)
@@ -173,7 +223,11 @@ pub async fn count_live_versions(db: &impl ConnectionTrait, package_id: i64) -> 
         .await?)
 }
 
-pub async fn update_version_metadata(db: &impl ConnectionTrait, id: i64, metadata: serde_json::Value) -> Result<()> {
+pub async fn update_version_metadata(
+    db: &impl ConnectionTrait,
+    id: i64,
+    metadata: serde_json::Value,
+) -> Result<()> {
     package_version::Entity::update_many()
         .col_expr(package_version::Column::Metadata, Expr::value(metadata))
         .col_expr(package_version::Column::UpdatedAt, Expr::value(now()))
@@ -186,12 +240,17 @@ pub async fn update_version_metadata(db: &impl ConnectionTrait, id: i64, metadat
 pub async fn set_version_deleted(db: &impl ConnectionTrait, id: i64, deleted: bool) -> Result<()> {
     let at = now();
     package_version::Entity::update_many()
-        .col_expr(package_version::Column::DeletedAt, Expr::value(deleted.then_some(at)))
+        .col_expr(
+            package_version::Column::DeletedAt,
+            Expr::value(deleted.then_some(at)),
+        )
         .col_expr(package_version::Column::UpdatedAt, Expr::value(at))
         .filter(package_version::Column::Id.eq(id))
         .exec(db)
         .await
-        .map_err(conflict_as(|| "that version was published again since".to_owned()))?;
+        .map_err(conflict_as(|| {
+            "that version was published again since".to_owned()
+        }))?;
     Ok(())
 }
 
@@ -213,11 +272,17 @@ pub async fn insert_file(
     }
     .insert(db)
     .await
-    .map_err(conflict_as(|| format!("the file {name:?} exists in this version")))
+    .map_err(conflict_as(|| {
+        format!("the file {name:?} exists in this version")
+    }))
 }
 
 /// Points an existing file at new content (mutable files only, e.g. Maven SNAPSHOTs).
-pub async fn replace_file_blob(db: &impl ConnectionTrait, file_id: i64, blob: &blob::Model) -> Result<()> {
+pub async fn replace_file_blob(
+    db: &impl ConnectionTrait,
+    file_id: i64,
+    blob: &blob::Model,
+) -> Result<()> {
     package_file::Entity::update_many()
         .col_expr(package_file::Column::BlobId, Expr::value(blob.id))
         .col_expr(package_file::Column::Size, Expr::value(blob.size))
@@ -235,7 +300,11 @@ pub async fn files(db: &impl ConnectionTrait, version_id: i64) -> Result<Vec<pac
         .await?)
 }
 
-pub async fn file(db: &impl ConnectionTrait, version_id: i64, name: &str) -> Result<Option<package_file::Model>> {
+pub async fn file(
+    db: &impl ConnectionTrait,
+    version_id: i64,
+    name: &str,
+) -> Result<Option<package_file::Model>> {
     Ok(package_file::Entity::find()
         .filter(package_file::Column::VersionId.eq(version_id))
         .filter(package_file::Column::Name.eq(name))

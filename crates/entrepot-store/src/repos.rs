@@ -1,12 +1,20 @@
 //! Queries on repositories, their collaborators and their teams.
 
 use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
 use crate::entity::{collaborator, repository, team_member, team_repository};
 use crate::{Result, conflict_as, now};
 
-pub async fn insert(db: &impl ConnectionTrait, owner_id: i64, name: &str, visibility: &str) -> Result<repository::Model> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    owner_id: i64,
+    name: &str,
+    visibility: &str,
+) -> Result<repository::Model> {
     let at = now();
     repository::ActiveModel {
         owner_id: Set(owner_id),
@@ -22,7 +30,11 @@ pub async fn insert(db: &impl ConnectionTrait, owner_id: i64, name: &str, visibi
     .map_err(conflict_as(|| format!("the repository {name:?} exists")))
 }
 
-pub async fn by_name(db: &impl ConnectionTrait, owner_id: i64, name: &str) -> Result<Option<repository::Model>> {
+pub async fn by_name(
+    db: &impl ConnectionTrait,
+    owner_id: i64,
+    name: &str,
+) -> Result<Option<repository::Model>> {
     let name = name.strip_suffix(".git").unwrap_or(name);
     Ok(repository::Entity::find()
         .filter(repository::Column::OwnerId.eq(owner_id))
@@ -35,7 +47,10 @@ pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<reposito
     Ok(repository::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn list_by_owner(db: &impl ConnectionTrait, owner_id: i64) -> Result<Vec<repository::Model>> {
+pub async fn list_by_owner(
+    db: &impl ConnectionTrait,
+    owner_id: i64,
+) -> Result<Vec<repository::Model>> {
     Ok(repository::Entity::find()
         .filter(repository::Column::OwnerId.eq(owner_id))
         .order_by_asc(repository::Column::NameLower)
@@ -44,13 +59,23 @@ pub async fn list_by_owner(db: &impl ConnectionTrait, owner_id: i64) -> Result<V
 }
 
 pub async fn set_visibility(db: &impl ConnectionTrait, id: i64, visibility: &str) -> Result<()> {
-    repository::ActiveModel { id: Set(id), visibility: Set(visibility.to_owned()), updated_at: Set(now()), ..Default::default() }
-        .update(db)
-        .await?;
+    repository::ActiveModel {
+        id: Set(id),
+        visibility: Set(visibility.to_owned()),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 
-pub async fn upsert_collaborator(db: &impl ConnectionTrait, repository_id: i64, user_id: i64, role: &str) -> Result<()> {
+pub async fn upsert_collaborator(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    user_id: i64,
+    role: &str,
+) -> Result<()> {
     collaborator::Entity::insert(collaborator::ActiveModel {
         repository_id: Set(repository_id),
         user_id: Set(user_id),
@@ -58,16 +83,23 @@ pub async fn upsert_collaborator(db: &impl ConnectionTrait, repository_id: i64, 
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([collaborator::Column::RepositoryId, collaborator::Column::UserId])
-            .update_column(collaborator::Column::Role)
-            .to_owned(),
+        OnConflict::columns([
+            collaborator::Column::RepositoryId,
+            collaborator::Column::UserId,
+        ])
+        .update_column(collaborator::Column::Role)
+        .to_owned(),
     )
     .exec_without_returning(db)
     .await?;
     Ok(())
 }
 
-pub async fn remove_collaborator(db: &impl ConnectionTrait, repository_id: i64, user_id: i64) -> Result<bool> {
+pub async fn remove_collaborator(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    user_id: i64,
+) -> Result<bool> {
     let result = collaborator::Entity::delete_many()
         .filter(collaborator::Column::RepositoryId.eq(repository_id))
         .filter(collaborator::Column::UserId.eq(user_id))
@@ -76,7 +108,10 @@ pub async fn remove_collaborator(db: &impl ConnectionTrait, repository_id: i64, 
     Ok(result.rows_affected > 0)
 }
 
-pub async fn collaborators(db: &impl ConnectionTrait, repository_id: i64) -> Result<Vec<collaborator::Model>> {
+pub async fn collaborators(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+) -> Result<Vec<collaborator::Model>> {
     Ok(collaborator::Entity::find()
         .filter(collaborator::Column::RepositoryId.eq(repository_id))
         .order_by_asc(collaborator::Column::Id)
@@ -84,7 +119,11 @@ pub async fn collaborators(db: &impl ConnectionTrait, repository_id: i64) -> Res
         .await?)
 }
 
-pub async fn collaborator_role(db: &impl ConnectionTrait, repository_id: i64, user_id: i64) -> Result<Option<String>> {
+pub async fn collaborator_role(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    user_id: i64,
+) -> Result<Option<String>> {
     Ok(collaborator::Entity::find()
         .select_only()
         .column(collaborator::Column::Role)
@@ -95,7 +134,12 @@ pub async fn collaborator_role(db: &impl ConnectionTrait, repository_id: i64, us
         .await?)
 }
 
-pub async fn upsert_team_role(db: &impl ConnectionTrait, repository_id: i64, team_id: i64, role: &str) -> Result<()> {
+pub async fn upsert_team_role(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    team_id: i64,
+    role: &str,
+) -> Result<()> {
     team_repository::Entity::insert(team_repository::ActiveModel {
         repository_id: Set(repository_id),
         team_id: Set(team_id),
@@ -103,9 +147,12 @@ pub async fn upsert_team_role(db: &impl ConnectionTrait, repository_id: i64, tea
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([team_repository::Column::TeamId, team_repository::Column::RepositoryId])
-            .update_column(team_repository::Column::Role)
-            .to_owned(),
+        OnConflict::columns([
+            team_repository::Column::TeamId,
+            team_repository::Column::RepositoryId,
+        ])
+        .update_column(team_repository::Column::Role)
+        .to_owned(),
     )
     .exec_without_returning(db)
     .await?;
@@ -113,7 +160,11 @@ pub async fn upsert_team_role(db: &impl ConnectionTrait, repository_id: i64, tea
 }
 
 /// The roles on `repository_id` of the teams `user_id` belongs to.
-pub async fn user_team_roles(db: &impl ConnectionTrait, repository_id: i64, user_id: i64) -> Result<Vec<String>> {
+pub async fn user_team_roles(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    user_id: i64,
+) -> Result<Vec<String>> {
     Ok(team_repository::Entity::find()
         .select_only()
         .column(team_repository::Column::Role)

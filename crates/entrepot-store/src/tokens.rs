@@ -1,7 +1,9 @@
 //! Queries on tokens. Only the sha256 of a token's secret is ever stored.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use crate::entity::token;
 use crate::{Result, now};
@@ -42,7 +44,10 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewToken<'_>) -> Result<toke
 }
 
 pub async fn by_hash(db: &impl ConnectionTrait, token_hash: &str) -> Result<Option<token::Model>> {
-    Ok(token::Entity::find().filter(token::Column::TokenHash.eq(token_hash)).one(db).await?)
+    Ok(token::Entity::find()
+        .filter(token::Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?)
 }
 
 pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<token::Model>> {
@@ -69,6 +74,12 @@ pub async fn revoke(db: &impl ConnectionTrait, id: i64) -> Result<bool> {
 }
 
 pub async fn touch(db: &impl ConnectionTrait, id: i64) -> Result<()> {
-    token::ActiveModel { id: Set(id), last_used_at: Set(Some(now())), ..Default::default() }.update(db).await?;
+    token::ActiveModel {
+        id: Set(id),
+        last_used_at: Set(Some(now())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }

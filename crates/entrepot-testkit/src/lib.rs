@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use entrepot_blob::{BlobStore, FsBlobStore};
 use entrepot_service::{ServiceConfig, Services};
-pub use world::World;
 use entrepot_store::Store;
 use futures_util::FutureExt;
 use sea_orm::{ConnectionTrait, Database};
+pub use world::World;
 
 /// The database engines a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,8 @@ pub struct TestEnv {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("ENTREPOT_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("ENTREPOT_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 fn postgres_required() -> bool {
@@ -51,21 +52,35 @@ async fn create_postgres_database() -> Option<(String, String)> {
     let admin = match Database::connect(admin_url.as_str()).await {
         Ok(admin) => admin,
         Err(error) if !postgres_required() => {
-            eprintln!("SKIPPED the PostgreSQL half of this test: {admin_url} is unreachable ({error}); CI requires it");
+            eprintln!(
+                "SKIPPED the PostgreSQL half of this test: {admin_url} is unreachable ({error}); CI requires it"
+            );
             return None;
         }
-        Err(error) => panic!("PostgreSQL is required (CI or ENTREPOT_REQUIRE_POSTGRES=1) but {admin_url} is unreachable: {error}"),
+        Err(error) => panic!(
+            "PostgreSQL is required (CI or ENTREPOT_REQUIRE_POSTGRES=1) but {admin_url} is unreachable: {error}"
+        ),
     };
     let name = format!("entrepot_test_{}", uuid::Uuid::new_v4().simple());
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create the test database");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create the test database");
     admin.close().await.ok();
-    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(&admin_url);
     Some((name.clone(), format!("{base}/{name}")))
 }
 
-async fn drop_postgres_database(name: &str) {
+/// Drops a database that [`TestEnv::new`] created; for callers that hold an environment outside [`on_both`]
+/// (benchmarks), which would otherwise leave it behind.
+pub async fn drop_postgres_database(name: &str) {
     if let Ok(admin) = Database::connect(postgres_admin_url().as_str()).await {
-        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
         admin.close().await.ok();
     }
 }
@@ -77,22 +92,46 @@ impl TestEnv {
     }
 
     /// Like [`TestEnv::new`], with a chance to adjust the service configuration.
-    pub async fn with_config(engine: Engine, adjust: impl FnOnce(&mut ServiceConfig)) -> Option<(Self, Option<String>)> {
+    pub async fn with_config(
+        engine: Engine,
+        adjust: impl FnOnce(&mut ServiceConfig),
+    ) -> Option<(Self, Option<String>)> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg_name) = match engine {
-            Engine::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("entrepot.db").display()), None),
+            Engine::Sqlite => (
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("entrepot.db").display()
+                ),
+                None,
+            ),
             Engine::Postgres => {
                 let (name, url) = create_postgres_database().await?;
                 (url, Some(name))
             }
         };
-        let store = Store::open(&database_url).await.expect("open and migrate the test database");
-        let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(dir.path().join("blobs")).await.expect("blob store"));
+        let store = Store::open(&database_url)
+            .await
+            .expect("open and migrate the test database");
+        let blobs: Arc<dyn BlobStore> = Arc::new(
+            FsBlobStore::open(dir.path().join("blobs"))
+                .await
+                .expect("blob store"),
+        );
         let mut config = ServiceConfig::new(database_url.clone(), dir.path().join("blobs"));
         config.base_url = Some("http://entrepot.test".to_owned());
         adjust(&mut config);
         let services = Services::with_parts(store, blobs.clone(), config);
-        Some((Self { engine, services, blobs, database_url, dir: Arc::new(dir) }, pg_name))
+        Some((
+            Self {
+                engine,
+                services,
+                blobs,
+                database_url,
+                dir: Arc::new(dir),
+            },
+            pg_name,
+        ))
     }
 }
 
@@ -114,7 +153,9 @@ where
     Fut: Future<Output = ()>,
 {
     for engine in [Engine::Sqlite, Engine::Postgres] {
-        let Some((env, pg_name)) = TestEnv::with_config(engine, &adjust).await else { continue };
+        let Some((env, pg_name)) = TestEnv::with_config(engine, &adjust).await else {
+            continue;
+        };
         let _dir = env.dir.clone();
         let outcome = AssertUnwindSafe(body(env)).catch_unwind().await;
         if let Some(name) = pg_name {

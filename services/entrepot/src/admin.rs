@@ -16,7 +16,9 @@ use entrepot_authz::{
 
 use std::time::Duration;
 
-use entrepot_service::{GranteeRef, NewRepository, NewTokenRequest, NewUser, OrgSettingsUpdate, PackageKey, Services};
+use entrepot_service::{
+    GranteeRef, NewRepository, NewTokenRequest, NewUser, OrgSettingsUpdate, PackageKey, Services,
+};
 
 use crate::config::Config;
 
@@ -355,18 +357,49 @@ fn own_repo<'a>(package: &PackageArgs, repo: &'a RepoRef) -> anyhow::Result<&'a 
     Ok(&repo.name)
 }
 
-async fn dispatch(services: &Services, command: AdminCommand, config: &Config) -> anyhow::Result<()> {
+async fn dispatch(
+    services: &Services,
+    command: AdminCommand,
+    config: &Config,
+) -> anyhow::Result<()> {
     let op = Services::operator();
     match command {
-        AdminCommand::User(UserCommand::Create { login, email, site_admin, password_stdin }) => {
-            let password = if password_stdin { Some(password_from_stdin()?) } else { None };
-            let user = services.create_user(&op, NewUser { login, password, email, name: None, site_admin }).await?;
+        AdminCommand::User(UserCommand::Create {
+            login,
+            email,
+            site_admin,
+            password_stdin,
+        }) => {
+            let password = if password_stdin {
+                Some(password_from_stdin()?)
+            } else {
+                None
+            };
+            let user = services
+                .create_user(
+                    &op,
+                    NewUser {
+                        login,
+                        password,
+                        email,
+                        name: None,
+                        site_admin,
+                    },
+                )
+                .await?;
             print_json(&user)
         }
         AdminCommand::User(UserCommand::List) => print_json(&services.list_users(&op).await?),
-        AdminCommand::Org(OrgCommand::Create { login, owner }) => print_json(&services.create_org(&op, &login, &owner).await?),
+        AdminCommand::Org(OrgCommand::Create { login, owner }) => {
+            print_json(&services.create_org(&op, &login, &owner).await?)
+        }
         AdminCommand::Org(OrgCommand::List) => print_json(&services.list_orgs().await?),
-        AdminCommand::Org(OrgCommand::Settings { org, inherit_access_by_default, package_creation_visibilities, base_permission }) => {
+        AdminCommand::Org(OrgCommand::Settings {
+            org,
+            inherit_access_by_default,
+            package_creation_visibilities,
+            base_permission,
+        }) => {
             let update = OrgSettingsUpdate {
                 base_permission: base_permission.map(|base| base.0),
                 inherit_access_by_default,
@@ -378,22 +411,33 @@ async fn dispatch(services: &Services, command: AdminCommand, config: &Config) -
             services.set_membership(&op, &org, &user, role).await?;
             print_json(&services.members(&op, &org).await?)
         }
-        AdminCommand::Team(TeamCommand::Create { org, slug, name }) => {
-            print_json(&services.create_team(&op, &org, &slug, name.as_deref()).await?)
-        }
+        AdminCommand::Team(TeamCommand::Create { org, slug, name }) => print_json(
+            &services
+                .create_team(&op, &org, &slug, name.as_deref())
+                .await?,
+        ),
         AdminCommand::Team(TeamCommand::AddMember { org, team, user }) => {
             services.add_team_member(&op, &org, &team, &user).await?;
             Ok(())
         }
         AdminCommand::Repo(RepoCommand::Create { repo, visibility }) => {
-            let new = NewRepository { owner: repo.owner, name: repo.name, visibility };
+            let new = NewRepository {
+                owner: repo.owner,
+                name: repo.name,
+                visibility,
+            };
             print_json(&services.create_repository(&op, new).await?)
         }
         AdminCommand::Repo(RepoCommand::List { owner }) => {
             let owners = match owner {
                 Some(owner) => vec![owner],
                 None => {
-                    let mut all: Vec<String> = services.list_users(&op).await?.into_iter().map(|u| u.login).collect();
+                    let mut all: Vec<String> = services
+                        .list_users(&op)
+                        .await?
+                        .into_iter()
+                        .map(|u| u.login)
+                        .collect();
                     all.extend(services.list_orgs().await?.into_iter().map(|o| o.login));
                     all
                 }
@@ -405,26 +449,60 @@ async fn dispatch(services: &Services, command: AdminCommand, config: &Config) -
             print_json(&repos)
         }
         AdminCommand::Collaborator(CollaboratorCommand::Add { repo, user, role }) => {
-            services.set_collaborator(&op, &repo.owner, &repo.name, &user, role).await?;
+            services
+                .set_collaborator(&op, &repo.owner, &repo.name, &user, role)
+                .await?;
             Ok(())
         }
-        AdminCommand::Token(TokenCommand::Create { user, name, scopes, expires_in_days }) => {
-            let expires_in = expires_in_days.map(|days| Duration::from_secs(u64::from(days) * 86_400));
-            let created = services.create_token(&op, &user, NewTokenRequest { name, scopes, expires_in }).await?;
+        AdminCommand::Token(TokenCommand::Create {
+            user,
+            name,
+            scopes,
+            expires_in_days,
+        }) => {
+            let expires_in =
+                expires_in_days.map(|days| Duration::from_secs(u64::from(days) * 86_400));
+            let created = services
+                .create_token(
+                    &op,
+                    &user,
+                    NewTokenRequest {
+                        name,
+                        scopes,
+                        expires_in,
+                    },
+                )
+                .await?;
             // The secret alone on stdout, so that `TOKEN=$(entrepot admin token create …)` works; shown once.
             println!("{}", created.token.expose());
             Ok(())
         }
-        AdminCommand::Token(TokenCommand::List { user }) => print_json(&services.list_tokens(&op, &user).await?),
+        AdminCommand::Token(TokenCommand::List { user }) => {
+            print_json(&services.list_tokens(&op, &user).await?)
+        }
         AdminCommand::Token(TokenCommand::Revoke { user, id }) => {
-            let owned = services.list_tokens(&op, &user).await?.iter().any(|token| token.id == id);
+            let owned = services
+                .list_tokens(&op, &user)
+                .await?
+                .iter()
+                .any(|token| token.id == id);
             anyhow::ensure!(owned, "{user} has no token {id}");
             services.revoke_token(&op, id).await?;
             Ok(())
         }
-        AdminCommand::WorkflowToken(WorkflowTokenCommand::Mint { repo, level, ttl_secs }) => {
-            let ttl = Some(ttl_secs.map(Duration::from_secs).unwrap_or(config.workflow_token_ttl()));
-            let created = services.mint_workflow_token(&op, &repo.owner, &repo.name, level, ttl).await?;
+        AdminCommand::WorkflowToken(WorkflowTokenCommand::Mint {
+            repo,
+            level,
+            ttl_secs,
+        }) => {
+            let ttl = Some(
+                ttl_secs
+                    .map(Duration::from_secs)
+                    .unwrap_or(config.workflow_token_ttl()),
+            );
+            let created = services
+                .mint_workflow_token(&op, &repo.owner, &repo.name, level, ttl)
+                .await?;
             println!("{}", created.token.expose());
             Ok(())
         }
@@ -432,32 +510,63 @@ async fn dispatch(services: &Services, command: AdminCommand, config: &Config) -
     }
 }
 
-async fn package(services: &Services, op: &entrepot_authz::Principal, command: PackageCommand) -> anyhow::Result<()> {
+async fn package(
+    services: &Services,
+    op: &entrepot_authz::Principal,
+    command: PackageCommand,
+) -> anyhow::Result<()> {
     match command {
-        PackageCommand::SetVisibility { package, visibility } => {
-            print_json(&services.set_package_visibility(op, &package_key(&package), visibility).await?)
-        }
-        PackageCommand::Grant { package, grantee, role } => {
-            services.grant(op, &package_key(&package), &grantee.into_ref(), role).await?;
+        PackageCommand::SetVisibility {
+            package,
+            visibility,
+        } => print_json(
+            &services
+                .set_package_visibility(op, &package_key(&package), visibility)
+                .await?,
+        ),
+        PackageCommand::Grant {
+            package,
+            grantee,
+            role,
+        } => {
+            services
+                .grant(op, &package_key(&package), &grantee.into_ref(), role)
+                .await?;
             Ok(())
         }
         PackageCommand::Revoke { package, grantee } => {
-            services.revoke(op, &package_key(&package), &grantee.into_ref()).await?;
+            services
+                .revoke(op, &package_key(&package), &grantee.into_ref())
+                .await?;
             Ok(())
         }
-        PackageCommand::ActionsGrant { package, repo, role } => {
+        PackageCommand::ActionsGrant {
+            package,
+            repo,
+            role,
+        } => {
             let name = own_repo(&package, &repo)?;
-            services.set_actions_access(op, &package_key(&package), name, role).await?;
+            services
+                .set_actions_access(op, &package_key(&package), name, role)
+                .await?;
             Ok(())
         }
         PackageCommand::Link { package, repo } => {
             let name = own_repo(&package, &repo)?;
-            print_json(&services.link(op, &package_key(&package), Some(name)).await?)
+            print_json(
+                &services
+                    .link(op, &package_key(&package), Some(name))
+                    .await?,
+            )
         }
-        PackageCommand::Unlink { package } => print_json(&services.link(op, &package_key(&package), None).await?),
-        PackageCommand::Inherit { package, enabled } => {
-            print_json(&services.set_inheritance(op, &package_key(&package), enabled).await?)
+        PackageCommand::Unlink { package } => {
+            print_json(&services.link(op, &package_key(&package), None).await?)
         }
+        PackageCommand::Inherit { package, enabled } => print_json(
+            &services
+                .set_inheritance(op, &package_key(&package), enabled)
+                .await?,
+        ),
     }
 }
 
@@ -481,7 +590,7 @@ mod tests {
     fn admin(args: &[&str]) -> Result<AdminCommand, clap::Error> {
         let mut argv = vec!["entrepot", "admin"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).map(|cli| match cli.command {
+        Cli::try_parse_from(argv).map(|cli| match cli.into_command() {
             Command::Admin(command) => command,
             other => panic!("not an admin command: {other:?}"),
         })

@@ -44,8 +44,12 @@ impl AppState {
             None => ConfiguredBaseUrl::from_request_headers(),
         };
         let metrics = entrepot_http::metrics::install_recorder()?;
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|error| anyhow::anyhow!("cannot create the data directory {}: {error}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot create the data directory {}: {error}",
+                config.data_dir.display()
+            )
+        })?;
         // Opening the services runs the migrations.
         let services = Services::open(config.service_config()).await?;
         let readiness = Readiness::new({
@@ -81,7 +85,8 @@ impl AppState {
                     .route(web::head().to(readyz)),
             )
             .route("/metrics", web::get().to(entrepot_http::metrics::render));
-        cfg.app_data(web::Data::new(self.services.clone())).configure(entrepot_api::configure);
+        cfg.app_data(web::Data::new(self.services.clone()))
+            .configure(entrepot_api::configure);
         // Each registry front-end's scope (/v2, /npm, /nuget, /rubygems, /maven) is mounted here.
     }
 }
@@ -161,7 +166,10 @@ mod tests {
     /// A state over a fresh data directory; the directory lives as long as the returned guard.
     async fn state(readiness: Readiness) -> (AppState, tempfile::TempDir) {
         let data_dir = tempfile::tempdir().unwrap();
-        let config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
+        let config = Config {
+            data_dir: data_dir.path().to_path_buf(),
+            ..Config::default()
+        };
         let mut state = AppState::open(config).await.unwrap();
         state.readiness = readiness;
         (state, data_dir)

@@ -16,8 +16,9 @@ use crate::config::Overrides;
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Without a command, `serve`: `cargo run` serves on the embedded default at once.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Flags every subcommand takes, before or after its name.
@@ -45,7 +46,7 @@ pub enum Command {
     Admin(AdminCommand),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
@@ -61,11 +62,17 @@ pub struct ServeArgs {
 }
 
 impl Cli {
+    /// The command to run; `serve` when none was given.
+    pub fn into_command(self) -> Command {
+        self.command
+            .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+    }
+
     /// The configuration layer these flags form (see `config`).
     pub fn overrides(&self) -> Overrides {
         let (listen, base_url) = match &self.command {
-            Command::Serve(serve) => (serve.listen.clone(), serve.base_url.clone()),
-            Command::Migrate | Command::Admin(_) => (None, None),
+            Some(Command::Serve(serve)) => (serve.listen.clone(), serve.base_url.clone()),
+            None | Some(Command::Migrate | Command::Admin(_)) => (None, None),
         };
         Overrides {
             listen,
@@ -84,6 +91,16 @@ mod tests {
     #[test]
     fn the_cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_command_means_serve() {
+        let cli = Cli::try_parse_from(["entrepot", "--data-dir", "/tmp/x"]).unwrap();
+        assert_eq!(
+            cli.overrides().data_dir.as_deref(),
+            Some(std::path::Path::new("/tmp/x"))
+        );
+        assert!(matches!(cli.into_command(), Command::Serve(_)));
     }
 
     #[test]
@@ -114,7 +131,7 @@ mod tests {
     #[test]
     fn global_flags_work_before_the_subcommand() {
         let cli = Cli::try_parse_from(["entrepot", "--data-dir", "/srv", "migrate"]).unwrap();
-        assert!(matches!(cli.command, Command::Migrate));
+        assert!(matches!(cli.command, Some(Command::Migrate)));
         assert_eq!(cli.overrides().data_dir, Some(PathBuf::from("/srv")));
         assert_eq!(cli.overrides().listen, None);
     }

@@ -135,12 +135,14 @@ impl Config {
 
     /// What the service layer needs of this configuration.
     pub fn service_config(&self) -> entrepot_service::ServiceConfig {
-        let mut service = entrepot_service::ServiceConfig::new(self.database_url(), self.blob_dir());
+        let mut service =
+            entrepot_service::ServiceConfig::new(self.database_url(), self.blob_dir());
         service.policy = self.policy.clone();
         service.base_url = self.base_url.clone();
         service.token_cache_ttl = self.token_cache_ttl();
         service.workflow_token_ttl = self.workflow_token_ttl();
-        service.restore_window = Duration::from_secs(self.restore_window_days.saturating_mul(86_400));
+        service.restore_window =
+            Duration::from_secs(self.restore_window_days.saturating_mul(86_400));
         service
     }
 }

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     };
 
     // The actix system runs the command; telemetry is flushed after it, outside any runtime.
-    let result = actix_web::rt::System::new().block_on(run(cli.command, config, started));
+    let result = actix_web::rt::System::new().block_on(run(cli.into_command(), config, started));
     let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -45,7 +45,10 @@ async fn run(command: Command, config: Config, started: Instant) -> anyhow::Resu
         Command::Migrate => {
             // Opening the store runs every pending migration.
             std::fs::create_dir_all(&config.data_dir)?;
-            entrepot_store::Store::open(&config.database_url()).await?.close().await?;
+            entrepot_store::Store::open(&config.database_url())
+                .await?
+                .close()
+                .await?;
             tracing::info!(database = %config.database_backend(), "migrations applied");
             Ok(())
         }

@@ -732,12 +732,26 @@ fn settings_validation() {
 
 #[test]
 fn missing_packages_challenge_only_those_who_could_then_see_them() {
-    use entrepot_authz::{AccountId, Deny, PackageType, Policy, Principal, UserPrincipal, deny_missing};
+    use entrepot_authz::{
+        AccountId, Deny, PackageType, Policy, Principal, UserPrincipal, deny_missing,
+    };
     let policy = Policy::default();
-    assert_eq!(deny_missing(&policy, &Principal::Anonymous, PackageType::Npm), Deny::Unauthenticated);
-    assert_eq!(deny_missing(&policy, &Principal::InvalidCredentials, PackageType::Maven), Deny::Unauthenticated);
+    assert_eq!(
+        deny_missing(&policy, &Principal::Anonymous, PackageType::Npm),
+        Deny::Unauthenticated
+    );
+    assert_eq!(
+        deny_missing(&policy, &Principal::InvalidCredentials, PackageType::Maven),
+        Deny::Unauthenticated
+    );
     // Anonymous container reads are on: an anonymous client is told "not found", not asked to log in.
-    assert_eq!(deny_missing(&policy, &Principal::Anonymous, PackageType::Container), Deny::NotFound);
+    assert_eq!(
+        deny_missing(&policy, &Principal::Anonymous, PackageType::Container),
+        Deny::NotFound
+    );
     let user = Principal::User(UserPrincipal::session(AccountId(7), false));
-    assert_eq!(deny_missing(&policy, &user, PackageType::Npm), Deny::NotFound);
+    assert_eq!(
+        deny_missing(&policy, &user, PackageType::Npm),
+        Deny::NotFound
+    );
 }
