@@ -16,7 +16,7 @@ use entrepot_testkit::{Engine, TestEnv, World};
 use futures_util::StreamExt;
 
 /// Columns of the expectation strings, in order.
-const PRINCIPALS: [&str; 9] = [
+const PRINCIPALS: [&str; 10] = [
     "anonymous",
     "invalid",
     "outsider",
@@ -26,6 +26,7 @@ const PRINCIPALS: [&str; 9] = [
     "admin",
     "narrow",
     "workflow",
+    "olga-write",
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -42,7 +43,9 @@ struct Case {
     path: &'static str,
     body: Option<&'static str>,
     setup: Setup,
-    /// One letter per principal: A = 2xx, U = 401, F = 403, N = 404.
+    /// One letter per principal: A = 2xx, U = 401, F = 403, N = 404. `narrow` is mia with `read:packages` only,
+    /// `olga-write` is olga with `write:packages` only: administration needs every scope, package settings
+    /// `write:packages`.
     expect: &'static str,
 }
 
@@ -66,193 +69,199 @@ const fn case(
 const PKG: &str = "/{scope}/{owner}/packages/{package_type}/{name}";
 
 const CASES: &[Case] = &[
-    case("GET", "/user", "/user", None, "UUAAAAAAU"),
-    case("GET", "/user/tokens", "/user/tokens", None, "UUAAAAAFU"),
+    case("GET", "/user", "/user", None, "UUAAAAAAUA"),
+    case("GET", "/user/tokens", "/user/tokens", None, "UUAAAAAFUF"),
     case(
         "POST",
         "/user/tokens",
         "/user/tokens",
         Some(r#"{"name":"t","scopes":["read:packages"]}"#),
-        "UUAAAAAFU",
+        "UUAAAAAFUF",
     ),
     case(
         "DELETE",
         "/user/tokens/{id}",
         "/user/tokens/OLGA_TOKEN",
         None,
-        "UUNNNAANN",
+        "UUNNNAANNF",
     ),
     case(
         "POST",
         "/user/repos",
         "/user/repos",
         Some(r#"{"name":"fresh"}"#),
-        "UUAAAAAFU",
+        "UUAAAAAFUF",
     ),
-    case("GET", "/users", "/users", None, "UUFFFFAFF"),
-    case("GET", "/users/{login}", "/users/ursula", None, "AAAAAAAAA"),
+    case("GET", "/users", "/users", None, "UUFFFFAFFF"),
+    case("GET", "/users/{login}", "/users/ursula", None, "AAAAAAAAAA"),
     case(
         "GET",
         "/users/{login}/repos",
         "/users/ursula/repos",
         None,
-        "AAAAAAAAA",
+        "AAAAAAAAAA",
     ),
     case(
         "POST",
         "/admin/users",
         "/admin/users",
         Some(r#"{"login":"newbie"}"#),
-        "UUFFFFAFF",
+        "UUFFFFAFFF",
     ),
     case(
         "GET",
         "/admin/users/{login}/tokens",
         "/admin/users/ursula/tokens",
         None,
-        "UUFFFFAFF",
+        "UUFFFFAFFF",
     ),
     case(
         "POST",
         "/admin/users/{login}/tokens",
         "/admin/users/ursula/tokens",
         Some(r#"{"name":"t","scopes":["repo"]}"#),
-        "UUFFFFAFF",
+        "UUFFFFAFFF",
     ),
     case(
         "POST",
         "/admin/organizations",
         "/admin/organizations",
         Some(r#"{"login":"neworg"}"#),
-        "UUAAAAAFU",
+        "UUAAAAAFUF",
     ),
-    case("GET", "/organizations", "/organizations", None, "AAAAAAAAA"),
-    case("GET", "/orgs/{org}", "/orgs/acme", None, "UUFAAAAFF"),
+    case(
+        "GET",
+        "/organizations",
+        "/organizations",
+        None,
+        "AAAAAAAAAA",
+    ),
+    case("GET", "/orgs/{org}", "/orgs/acme", None, "UUFAAAAFFF"),
     case(
         "PATCH",
         "/orgs/{org}",
         "/orgs/acme",
         Some(r#"{"inherit_access_by_default":false}"#),
-        "UUFFFAAFF",
+        "UUFFFAAFFF",
     ),
     case(
         "GET",
         "/orgs/{org}/members",
         "/orgs/acme/members",
         None,
-        "UUFAAAAFF",
+        "UUFAAAAFFF",
     ),
     case(
         "PUT",
         "/orgs/{org}/memberships/{login}",
         "/orgs/acme/memberships/ursula",
         None,
-        "UUFFFAAFF",
+        "UUFFFAAFFF",
     ),
     case(
         "DELETE",
         "/orgs/{org}/memberships/{login}",
         "/orgs/acme/memberships/max",
         None,
-        "UUFFFAAFF",
+        "UUFFFAAFFF",
     ),
     case(
         "GET",
         "/orgs/{org}/teams",
         "/orgs/acme/teams",
         None,
-        "UUFAAAAFF",
+        "UUFAAAAFFF",
     ),
     case(
         "POST",
         "/orgs/{org}/teams",
         "/orgs/acme/teams",
         Some(r#"{"name":"ops"}"#),
-        "UUFFFAAFF",
+        "UUFFFAAFFF",
     ),
     case(
         "PUT",
         "/orgs/{org}/teams/{team}/memberships/{login}",
         "/orgs/acme/teams/devs/memberships/max",
         None,
-        "UUFFFAAFF",
+        "UUFFFAAFFF",
     ),
     case(
         "DELETE",
         "/orgs/{org}/teams/{team}/memberships/{login}",
         "/orgs/acme/teams/devs/memberships/mia",
         None,
-        "UUFFFAAFF",
+        "UUFFFAAFFF",
     ),
     case(
         "PUT",
         "/orgs/{org}/teams/{team}/repos/{owner}/{repo}",
         "/orgs/acme/teams/devs/repos/acme/web",
         Some(r#"{"permission":"push"}"#),
-        "UUNFFAAFF",
+        "UUNFFAAFFF",
     ),
     case(
         "GET",
         "/orgs/{org}/repos",
         "/orgs/acme/repos",
         None,
-        "AAAAAAAAA",
+        "AAAAAAAAAA",
     ),
     case(
         "POST",
         "/orgs/{org}/repos",
         "/orgs/acme/repos",
         Some(r#"{"name":"fresh","visibility":"internal"}"#),
-        "UUFAAAAFF",
+        "UUFAAAAFFF",
     ),
     case(
         "GET",
         "/repos/{owner}/{repo}",
         "/repos/acme/web",
         None,
-        "UUNAAAAFF",
+        "UUNAAAAFFF",
     ),
     case(
         "PATCH",
         "/repos/{owner}/{repo}",
         "/repos/acme/web",
         Some(r#"{"visibility":"internal"}"#),
-        "UUNFFAAFF",
+        "UUNFFAAFFF",
     ),
     case(
         "PUT",
         "/repos/{owner}/{repo}/collaborators/{login}",
         "/repos/acme/web/collaborators/ursula",
         None,
-        "UUNFFAAFF",
+        "UUNFFAAFFF",
     ),
     case(
         "DELETE",
         "/repos/{owner}/{repo}/collaborators/{login}",
         "/repos/acme/web/collaborators/max",
         None,
-        "UUNFFAAFF",
+        "UUNFFAAFFF",
     ),
     case(
         "POST",
         "/repos/{owner}/{repo}/actions/token",
         "/repos/acme/web/actions/token",
         Some(r#"{"permission":"write"}"#),
-        "UUNFFAAFF",
+        "UUNFFAAFFF",
     ),
     case(
         "PUT",
         "/{scope}/{owner}/packages/{package_type}/{name}/visibility",
         "/orgs/acme/packages/npm/lib/visibility",
         Some(r#"{"visibility":"internal"}"#),
-        "UUNNNAANN",
+        "UUNNNAANNA",
     ),
     case(
         "PUT",
         "/{scope}/{owner}/packages/{package_type}/{name}/access/users/{login}",
         "/orgs/acme/packages/npm/lib/access/users/mia",
         Some(r#"{"role":"read"}"#),
-        "UUNNNAANN",
+        "UUNNNAANNA",
     ),
     Case {
         setup: Setup::GrantMaxRead,
@@ -261,7 +270,7 @@ const CASES: &[Case] = &[
             "/{scope}/{owner}/packages/{package_type}/{name}/access/users/{login}",
             "/orgs/acme/packages/npm/lib/access/users/max",
             None,
-            "UUNNFAANN",
+            "UUNNFAANNA",
         )
     },
     case(
@@ -269,7 +278,7 @@ const CASES: &[Case] = &[
         "/{scope}/{owner}/packages/{package_type}/{name}/access/teams/{team}",
         "/orgs/acme/packages/npm/lib/access/teams/devs",
         Some(r#"{"role":"write"}"#),
-        "UUNNNAANN",
+        "UUNNNAANNA",
     ),
     Case {
         setup: Setup::GrantDevsRead,
@@ -278,7 +287,7 @@ const CASES: &[Case] = &[
             "/{scope}/{owner}/packages/{package_type}/{name}/access/teams/{team}",
             "/orgs/acme/packages/npm/lib/access/teams/devs",
             None,
-            "UUNFNAAFN",
+            "UUNFNAAFNA",
         )
     },
     case(
@@ -286,7 +295,7 @@ const CASES: &[Case] = &[
         "/{scope}/{owner}/packages/{package_type}/{name}/actions-access/{repo}",
         "/orgs/acme/packages/npm/lib/actions-access/site",
         Some(r#"{"role":"read"}"#),
-        "UUNNNAANN",
+        "UUNNNAANNA",
     ),
     Case {
         setup: Setup::ActionsSiteRead,
@@ -295,7 +304,7 @@ const CASES: &[Case] = &[
             "/{scope}/{owner}/packages/{package_type}/{name}/actions-access/{repo}",
             "/orgs/acme/packages/npm/lib/actions-access/site",
             None,
-            "UUNNNAANN",
+            "UUNNNAANNA",
         )
     },
     case(
@@ -303,21 +312,21 @@ const CASES: &[Case] = &[
         "/{scope}/{owner}/packages/{package_type}/{name}/link",
         "/orgs/acme/packages/npm/lib/link",
         Some(r#"{"repository":"web"}"#),
-        "UUNNNAANN",
+        "UUNNNAANNA",
     ),
     case(
         "DELETE",
         "/{scope}/{owner}/packages/{package_type}/{name}/link",
         "/orgs/acme/packages/npm/lib/link",
         None,
-        "UUNNNAANN",
+        "UUNNNAANNA",
     ),
     case(
         "PUT",
         "/{scope}/{owner}/packages/{package_type}/{name}/inheritance",
         "/orgs/acme/packages/npm/lib/inheritance",
         Some(r#"{"inherit":false}"#),
-        "UUNNNAANN",
+        "UUNNNAANNA",
     ),
 ];
 
@@ -413,6 +422,11 @@ async fn fixture(setup: Setup) -> Fixture {
         Some(admin.token.expose().to_owned()),
         Some(narrow),
         Some(workflow.token.expose().to_owned()),
+        Some(
+            world
+                .token_with("olga", Scopes::only(Scope::WritePackages))
+                .await,
+        ),
     ];
     Fixture {
         env,

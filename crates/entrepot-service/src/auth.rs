@@ -277,7 +277,8 @@ impl Services {
         let owner = row
             .user_id
             .ok_or_else(|| ServiceError::NotFound("token".into()))?;
-        let op = if principal.user().is_some_and(|me| me.id.0 == owner) {
+        let own = principal.user().is_some_and(|me| me.id.0 == owner);
+        let op = if own {
             AdminOp::ManageOwnTokens
         } else {
             AdminOp::ManageUserTokens
@@ -293,8 +294,8 @@ impl Services {
         .into_result()
         // Another user's token is not revealed to exist.
         .map_err(|deny| match deny {
-            entrepot_authz::Deny::Unauthenticated => ServiceError::Denied(deny),
-            _ => ServiceError::NotFound("token".into()),
+            entrepot_authz::Deny::Forbidden(_) if !own => ServiceError::NotFound("token".into()),
+            deny => ServiceError::Denied(deny),
         })?;
         tokens::revoke(self.db(), row.id).await?;
         self.inner.auth_cache.entries.invalidate(&row.token_hash);

@@ -1,6 +1,6 @@
-//! Manual throughput check for the filesystem store (ignored by default).
+//! Benchmark: write and read throughput of the filesystem store for one large blob.
 //!
-//! `cargo test -p entrepot-blob --release --test throughput -- --ignored --nocapture`
+//! `cargo bench -p entrepot-blob --bench throughput`
 //! Set `BLOB_BENCH_MIB` to change the blob size (default 1024) and `BLOB_BENCH_DIR` to
 //! put the store on a real disk instead of the system temp directory.
 
@@ -28,8 +28,6 @@ fn rate(mib: usize, started: Instant) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark; run explicitly in --release"]
 async fn fs_put_read_throughput() {
     let mib: usize = std::env::var("BLOB_BENCH_MIB")
         .ok()
@@ -83,4 +81,13 @@ async fn fs_put_read_throughput() {
     store.append_upload(&id, 0, body(mib)).await.unwrap();
     store.commit_upload(&id, PutOptions::new()).await.unwrap();
     println!("upload+commit       {}", rate(mib, started));
+}
+
+fn main() {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(fs_put_read_throughput());
 }
