@@ -24,6 +24,14 @@ pub(crate) fn acting_account(principal: &Principal) -> Option<i64> {
         .map(|id| id.0)
 }
 
+/// argon2 is deliberately slow: hash off the async workers.
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || password::hash_password(&password))
+        .await
+        .map_err(|error| ServiceError::Internal(error.to_string()))?
+        .map_err(|error| ServiceError::Invalid(error.to_string()))
+}
+
 /// Names that would collide with the server's own URL prefixes.
 const RESERVED_LOGINS: &[&str] = &[
     "api", "v2", "npm", "nuget", "rubygems", "maven", "token", "healthz", "readyz", "metrics",
@@ -117,12 +125,7 @@ impl Services {
         }
         validate_login(&new.login)?;
         let password_hash = match new.password {
-            Some(password) => Some(
-                tokio::task::spawn_blocking(move || password::hash_password(&password))
-                    .await
-                    .map_err(|error| ServiceError::Internal(error.to_string()))?
-                    .map_err(|error| ServiceError::Invalid(error.to_string()))?,
-            ),
+            Some(password) => Some(hash_password(password).await?),
             None => None,
         };
         let row = accounts::insert(
@@ -172,24 +175,8 @@ impl Services {
         password: String,
     ) -> Result<()> {
         let user = self.user_by_login(login).await?;
-        let op = if principal.user().is_some_and(|me| me.id.0 == user.id) {
-            AdminOp::ManageOwnTokens
-        } else {
-            AdminOp::ManageUserTokens
-        };
-        authorize_admin(
-            principal,
-            op,
-            &AdminFacts {
-                target_user: Some(AccountId(user.id)),
-                ..AdminFacts::default()
-            },
-        )
-        .into_result()?;
-        let hash = tokio::task::spawn_blocking(move || password::hash_password(&password))
-            .await
-            .map_err(|error| ServiceError::Internal(error.to_string()))?
-            .map_err(|error| ServiceError::Invalid(error.to_string()))?;
+        self.authorize_account_of(principal, user.id).await?;
+        let hash = hash_password(password).await?;
         accounts::set_password(self.db(), user.id, hash).await?;
         Ok(())
     }
@@ -256,9 +243,8 @@ impl Services {
     }
 
     async fn org_row(&self, login: &str) -> Result<account::Model> {
-        self.account_row(login)
-            .await?
-            .pipe_org()
+        Some(self.account_row(login).await?)
+            .filter(|account| account.kind == accounts::KIND_ORG)
             .ok_or_else(|| ServiceError::NotFound(format!("organization {login}")))
     }
 
@@ -511,16 +497,9 @@ impl Services {
         owner: &str,
         name: &str,
     ) -> Result<RepositoryView> {
-        let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
-        authorize_admin(
-            principal,
-            AdminOp::ReadRepo,
-            &AdminFacts {
-                repo: Some(repo_facts),
-                ..AdminFacts::default()
-            },
-        )
-        .into_result()?;
+        let (row, _) = self
+            .repo_for(principal, owner, name, AdminOp::ReadRepo)
+            .await?;
         let owner_row = self.account_row(owner).await?;
         Ok(RepositoryView::new(&row, &owner_row.login))
     }
@@ -532,21 +511,14 @@ impl Services {
         name: &str,
         visibility: Visibility,
     ) -> Result<()> {
-        let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
+        let (row, repo_facts) = self
+            .repo_for(principal, owner, name, AdminOp::ManageRepo)
+            .await?;
         if visibility == Visibility::Internal && !repo_facts.owner.is_org() {
             return Err(ServiceError::Invalid(
                 "only organizations have internal repositories".into(),
             ));
         }
-        authorize_admin(
-            principal,
-            AdminOp::ManageRepo,
-            &AdminFacts {
-                repo: Some(repo_facts),
-                ..AdminFacts::default()
-            },
-        )
-        .into_result()?;
         repos::set_visibility(self.db(), row.id, visibility.as_str()).await?;
         Ok(())
     }
@@ -560,16 +532,9 @@ impl Services {
         login: &str,
         role: Role,
     ) -> Result<()> {
-        let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
-        authorize_admin(
-            principal,
-            AdminOp::ManageRepo,
-            &AdminFacts {
-                repo: Some(repo_facts),
-                ..AdminFacts::default()
-            },
-        )
-        .into_result()?;
+        let (row, _) = self
+            .repo_for(principal, owner, name, AdminOp::ManageRepo)
+            .await?;
         let user = self.user_by_login(login).await?;
         repos::upsert_collaborator(self.db(), row.id, user.id, role.as_str()).await?;
         Ok(())
@@ -582,16 +547,9 @@ impl Services {
         name: &str,
         login: &str,
     ) -> Result<()> {
-        let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
-        authorize_admin(
-            principal,
-            AdminOp::ManageRepo,
-            &AdminFacts {
-                repo: Some(repo_facts),
-                ..AdminFacts::default()
-            },
-        )
-        .into_result()?;
+        let (row, _) = self
+            .repo_for(principal, owner, name, AdminOp::ManageRepo)
+            .await?;
         let user = self.user_by_login(login).await?;
         repos::remove_collaborator(self.db(), row.id, user.id).await?;
         Ok(())
@@ -606,31 +564,14 @@ impl Services {
         team: &str,
         role: Role,
     ) -> Result<()> {
-        let (row, repo_facts) = self.repo_with_facts(principal, owner, name).await?;
-        authorize_admin(
-            principal,
-            AdminOp::ManageRepo,
-            &AdminFacts {
-                repo: Some(repo_facts),
-                ..AdminFacts::default()
-            },
-        )
-        .into_result()?;
+        let (row, _) = self
+            .repo_for(principal, owner, name, AdminOp::ManageRepo)
+            .await?;
         let team = orgs::team(self.db(), row.owner_id, team)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("team {team}")))?;
         repos::upsert_team_role(self.db(), row.id, team.id, role.as_str()).await?;
         Ok(())
-    }
-}
-
-trait OrgFilter {
-    fn pipe_org(self) -> Option<account::Model>;
-}
-
-impl OrgFilter for account::Model {
-    fn pipe_org(self) -> Option<account::Model> {
-        (self.kind == accounts::KIND_ORG).then_some(self)
     }
 }
 

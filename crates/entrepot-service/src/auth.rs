@@ -192,16 +192,7 @@ impl Services {
         request: NewTokenRequest,
     ) -> Result<CreatedToken> {
         let user = self.user_by_login(login).await?;
-        let op = if principal.user().is_some_and(|me| me.id.0 == user.id) {
-            AdminOp::ManageOwnTokens
-        } else {
-            AdminOp::ManageUserTokens
-        };
-        let admin_facts = AdminFacts {
-            target_user: Some(AccountId(user.id)),
-            ..AdminFacts::default()
-        };
-        authorize_admin(principal, op, &admin_facts).into_result()?;
+        self.authorize_account_of(principal, user.id).await?;
         if !may_grant_scopes(principal, request.scopes) {
             return Err(ServiceError::Invalid(
                 "a token cannot create a token with scopes it does not have".into(),
@@ -248,20 +239,7 @@ impl Services {
     /// The personal access tokens of `login` (never their secrets).
     pub async fn list_tokens(&self, principal: &Principal, login: &str) -> Result<Vec<TokenView>> {
         let user = self.user_by_login(login).await?;
-        let op = if principal.user().is_some_and(|me| me.id.0 == user.id) {
-            AdminOp::ManageOwnTokens
-        } else {
-            AdminOp::ManageUserTokens
-        };
-        authorize_admin(
-            principal,
-            op,
-            &AdminFacts {
-                target_user: Some(AccountId(user.id)),
-                ..AdminFacts::default()
-            },
-        )
-        .into_result()?;
+        self.authorize_account_of(principal, user.id).await?;
         let rows = tokens::list_for_user(self.db(), user.id).await?;
         Ok(rows
             .iter()
@@ -311,12 +289,9 @@ impl Services {
         level: WorkflowLevel,
         ttl: Option<Duration>,
     ) -> Result<CreatedToken> {
-        let (repo_row, repo_facts) = self.repo_with_facts(principal, owner, repo).await?;
-        let admin_facts = AdminFacts {
-            repo: Some(repo_facts),
-            ..AdminFacts::default()
-        };
-        authorize_admin(principal, AdminOp::MintWorkflowToken, &admin_facts).into_result()?;
+        let (repo_row, _) = self
+            .repo_for(principal, owner, repo, AdminOp::MintWorkflowToken)
+            .await?;
         let ttl = ttl
             .unwrap_or(self.inner.workflow_token_ttl)
             .min(Duration::from_secs(24 * 3600));
@@ -357,6 +332,45 @@ impl Services {
             .await?
             .filter(|account| account.kind == accounts::KIND_USER)
             .ok_or_else(|| ServiceError::NotFound(format!("user {login}")))
+    }
+
+    /// Decides an operation on a user's own account data (tokens, password): oneself, or a site admin.
+    pub(crate) async fn authorize_account_of(
+        &self,
+        principal: &Principal,
+        user_id: i64,
+    ) -> Result<()> {
+        let own = principal.user().is_some_and(|me| me.id.0 == user_id);
+        let op = if own {
+            AdminOp::ManageOwnTokens
+        } else {
+            AdminOp::ManageUserTokens
+        };
+        let facts = AdminFacts {
+            target_user: Some(AccountId(user_id)),
+            ..AdminFacts::default()
+        };
+        Ok(authorize_admin(principal, op, &facts).into_result()?)
+    }
+
+    /// A repository the principal may do `op` on (`ReadRepo`, `ManageRepo`, `MintWorkflowToken`), with its facts.
+    pub(crate) async fn repo_for(
+        &self,
+        principal: &Principal,
+        owner: &str,
+        repo: &str,
+        op: AdminOp,
+    ) -> Result<(
+        entrepot_store::entity::repository::Model,
+        entrepot_authz::RepoFacts,
+    )> {
+        let (row, repo_facts) = self.repo_with_facts(principal, owner, repo).await?;
+        let facts = AdminFacts {
+            repo: Some(repo_facts.clone()),
+            ..AdminFacts::default()
+        };
+        authorize_admin(principal, op, &facts).into_result()?;
+        Ok((row, repo_facts))
     }
 
     /// A repository and its facts seen from `principal`; not-found when it does not exist.
