@@ -132,8 +132,15 @@ impl Services {
         let Some(principal) = self.principal_of(&row).await? else {
             return Ok(Principal::InvalidCredentials);
         };
-        // Recorded on a cache miss only: at most one write per token per cache lifetime.
-        tokens::touch(self.db(), row.id).await?;
+        // Recorded on a cache miss only (at most one write per token per cache lifetime), and off the request's
+        // path: it is bookkeeping, and waiting for its commit would double the cost of a miss.
+        let db = self.db().clone();
+        let token_id = row.id;
+        tokio::spawn(async move {
+            if let Err(error) = tokens::touch(&db, token_id).await {
+                tracing::debug!(%error, token_id, "could not record a token's last use");
+            }
+        });
         cache.insert(
             key,
             CachedToken {

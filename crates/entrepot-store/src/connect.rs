@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use entrepot_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
@@ -89,7 +90,16 @@ impl Store {
             .max_connections(16)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // WAL lets readers go on while one writer commits, and with it `synchronous = NORMAL` is still safe
+            // against corruption (a power cut can lose only the last commits, never tear the file). sqlx's
+            // default is the rollback journal with a full sync per commit, several times slower to write.
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
         let db = Database::connect(options).await?;
         let backend = match db.get_database_backend() {
             DbBackend::Sqlite => Backend::Sqlite,
