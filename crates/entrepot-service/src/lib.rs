@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use entrepot_authz::Policy;
-use entrepot_blob::{BlobStore, FsBlobStore};
+use entrepot_blob::{BlobStore, FsBlobStore, FsOptions};
 use entrepot_store::Store;
 
 pub use accounts::{NewRepository, NewUser, OrgSettingsUpdate};
@@ -34,6 +34,9 @@ pub use views::{
     CreatedToken, FileView, MemberView, OpenedFile, OrgSettingsView, PackageView, RepositoryView,
     TeamView, TokenView, UserView, VersionView,
 };
+
+/// A temp file of the blob store untouched for this long belongs to a write that died.
+const STALE_TEMP_FILE: Duration = Duration::from_secs(3600);
 
 /// What the service layer needs from configuration.
 #[derive(Debug, Clone)]
@@ -88,7 +91,14 @@ impl Services {
     /// Opens the database (running migrations) and the local blob store.
     pub async fn open(config: ServiceConfig) -> Result<Self> {
         let store = Store::open(&config.database_url).await?;
-        let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&config.blob_dir).await?);
+        // Other processes may share the blob directory (another replica, or `entrepot admin` beside a running
+        // server): sweep only temp files old enough that no live upload can own them.
+        let options = FsOptions {
+            sweep_grace: STALE_TEMP_FILE,
+            ..FsOptions::default()
+        };
+        let blobs: Arc<dyn BlobStore> =
+            Arc::new(FsBlobStore::open_with(&config.blob_dir, options).await?);
         Ok(Self::with_parts(store, blobs, config))
     }
 
