@@ -1,0 +1,1 @@
+//! Pure npm protocol parsing and validation (no I/O).

@@ -1,0 +1,1 @@
+//! Pure oci protocol parsing and validation (no I/O).
