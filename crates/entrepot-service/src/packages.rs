@@ -170,29 +170,28 @@ impl Services {
     }
 
     async fn view(&self, owner: &account::Model, package: &package::Model) -> Result<PackageView> {
+        let package_type: PackageType = package.package_type.parse().map_err(|_| {
+            ServiceError::Internal(format!(
+                "package {} has type {:?}",
+                package.id, package.package_type
+            ))
+        })?;
         let repository = match package.repository_id {
-            Some(id) => repos::by_id(self.db(), id)
-                .await?
-                .map(|repo| format!("{}/{}", owner.login, repo.name)),
+            Some(id) => repos::by_id(self.db(), id).await?,
             None => None,
+        };
+        // A repository-scoped package has no visibility of its own: it shows its repository's.
+        let visibility = match (self.scoping(package_type), &repository) {
+            (ScopingModel::Repository, Some(repo)) => repo.visibility.clone(),
+            _ => package.visibility.clone(),
         };
         Ok(PackageView {
             id: package.id,
             name: package.name.clone(),
             package_type: package.package_type.clone(),
             owner: owner.login.clone(),
-            visibility: match self.scoping(package.package_type.parse().unwrap_or(PackageType::Npm))
-            {
-                ScopingModel::Repository => match package.repository_id {
-                    Some(id) => repos::by_id(self.db(), id)
-                        .await?
-                        .map(|repo| repo.visibility)
-                        .unwrap_or_default(),
-                    None => package.visibility.clone(),
-                },
-                ScopingModel::Granular => package.visibility.clone(),
-            },
-            repository,
+            visibility,
+            repository: repository.map(|repo| format!("{}/{}", owner.login, repo.name)),
             inherit_access: package.inherit_access,
             version_count: packages::count_live_versions(self.db(), package.id).await?,
             downloads: package.downloads,
@@ -356,18 +355,29 @@ impl Services {
         principal: &Principal,
         request: PublishRequest,
     ) -> Result<(PackageView, VersionView)> {
-        let outcome = match self.publish_once(principal, &request).await {
-            // Two first publishes of one name raced and the other created the package: publish into it.
-            Err(ServiceError::Conflict(what)) if what.starts_with("the package ") => {
-                self.publish_once(principal, &request).await
-            }
-            other => other,
-        };
+        let outcome = self.publish_retrying_a_race(principal, &request).await;
         if outcome.is_err() {
             let staged: Vec<&StagedBlob> = request.files.iter().map(|file| &file.blob).collect();
             self.discard_staged(&staged).await;
         }
         outcome
+    }
+
+    async fn publish_retrying_a_race(
+        &self,
+        principal: &Principal,
+        request: &PublishRequest,
+    ) -> Result<(PackageView, VersionView)> {
+        let existed = self.lookup(&request.key).await?.is_some();
+        match self.publish_once(principal, request).await {
+            // Two first publishes of one name raced and the other created the package: publish into it.
+            Err(ServiceError::Conflict(_))
+                if !existed && self.lookup(&request.key).await?.is_some() =>
+            {
+                self.publish_once(principal, request).await
+            }
+            other => other,
+        }
     }
 
     async fn publish_once(
