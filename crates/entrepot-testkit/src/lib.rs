@@ -10,6 +10,8 @@ pub mod world;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use entrepot_blob::{BlobStore, FsBlobStore};
 use entrepot_service::{ServiceConfig, Services};
@@ -46,15 +48,39 @@ fn postgres_required() -> bool {
         || std::env::var("ENTREPOT_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
 }
 
+/// Says once per test process that PostgreSQL tests are skipped. Written to the stderr handle itself: the test
+/// harness captures `eprintln!` of passing tests, and a skip nobody sees is a silent one.
+pub fn warn_skipped(message: &str) {
+    use std::io::Write;
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        let _ = writeln!(std::io::stderr().lock(), "\nWARNING: {message}\n");
+    });
+}
+
+/// Set once PostgreSQL was found unreachable, so that later tests of the process skip at once.
+static UNREACHABLE: AtomicBool = AtomicBool::new(false);
+
 /// Creates an empty PostgreSQL database for one test; `None` when PostgreSQL is unreachable and not required.
 async fn create_postgres_database() -> Option<(String, String)> {
     let admin_url = postgres_admin_url();
-    let admin = match Database::connect(admin_url.as_str()).await {
+    if UNREACHABLE.load(Ordering::Relaxed) && !postgres_required() {
+        return None;
+    }
+    // A refused connection should not wait out the pool's 30-second default, once per test.
+    let mut options = sea_orm::ConnectOptions::new(admin_url.clone());
+    options
+        .connect_timeout(Duration::from_secs(2))
+        .acquire_timeout(Duration::from_secs(2))
+        .sqlx_logging(false);
+    let admin = match Database::connect(options).await {
         Ok(admin) => admin,
         Err(error) if !postgres_required() => {
-            eprintln!(
-                "SKIPPED the PostgreSQL half of this test: {admin_url} is unreachable ({error}); CI requires it"
-            );
+            UNREACHABLE.store(true, Ordering::Relaxed);
+            warn_skipped(&format!(
+                "SKIPPED the PostgreSQL half of the tests: {admin_url} is unreachable ({error}); \
+                 `bash deploy/dev/ensure-postgres.sh` starts one; CI requires it"
+            ));
             return None;
         }
         Err(error) => panic!(
