@@ -6,12 +6,8 @@
 
 use actix_web::http::Method;
 use actix_web::{App, test, web};
-use entrepot_blob::{PutOptions, bytes_stream};
 use entrepot_service::authz::{PackageType, Role, Scope, Scopes, WorkflowLevel};
-use entrepot_service::{
-    ExistingVersion, GranteeRef, NewFile, NewTokenRequest, NewUser, PackageKey, PublishRequest,
-    Services,
-};
+use entrepot_service::{GranteeRef, NewTokenRequest, NewUser, PackageKey, Services};
 use entrepot_testkit::{Engine, TestEnv, World};
 use futures_util::StreamExt;
 
@@ -377,25 +373,17 @@ async fn fixture(setup: Setup) -> Fixture {
         .await
         .unwrap();
     let key = PackageKey::new("acme", PackageType::Npm, "lib");
-    let blob = services
-        .stage_blob(bytes_stream(b"tarball".to_vec()), PutOptions::new())
-        .await
-        .unwrap();
-    let request = PublishRequest {
-        key: key.clone(),
-        version: "1.0.0".into(),
-        metadata: serde_json::json!({}),
-        files: vec![NewFile {
-            name: "lib-1.0.0.tgz".into(),
-            blob,
-            content_type: None,
-            mutable: false,
-        }],
-        repository_url: None,
-        visibility: None,
-        existing_version: ExistingVersion::Conflict,
-    };
-    services.publish(&olga, request).await.unwrap();
+    entrepot_testkit::publish_file(
+        &services,
+        &olga,
+        &key,
+        "1.0.0",
+        "lib-1.0.0.tgz",
+        b"tarball",
+        None,
+    )
+    .await
+    .unwrap();
     match setup {
         Setup::None => {}
         Setup::GrantMaxRead => services

@@ -1,9 +1,8 @@
 //! Package settings over HTTP for a name holding `/` (container images), which arrives URL-encoded.
 
 use actix_web::{App, test, web};
-use entrepot_blob::{PutOptions, bytes_stream};
+use entrepot_service::PackageKey;
 use entrepot_service::authz::{PackageType, Principal};
-use entrepot_service::{ExistingVersion, NewFile, PackageKey, PublishRequest};
 use entrepot_testkit::{Engine, TestEnv, World};
 
 #[actix_web::test]
@@ -12,26 +11,17 @@ async fn an_encoded_slash_names_a_nested_image() {
     let world = World::build(&env.services).await;
     let olga = world.principal("olga").await;
     let key = PackageKey::new("acme", PackageType::Container, "tools/app");
-    let blob = env
-        .services
-        .stage_blob(bytes_stream(b"{}".to_vec()), PutOptions::new())
-        .await
-        .unwrap();
-    let request = PublishRequest {
-        key: key.clone(),
-        version: "sha256:0".into(),
-        metadata: serde_json::json!({}),
-        files: vec![NewFile {
-            name: "manifest".into(),
-            blob,
-            content_type: None,
-            mutable: false,
-        }],
-        repository_url: None,
-        visibility: None,
-        existing_version: ExistingVersion::Conflict,
-    };
-    env.services.publish(&olga, request).await.unwrap();
+    entrepot_testkit::publish_file(
+        &env.services,
+        &olga,
+        &key,
+        "sha256:0",
+        "manifest",
+        b"{}",
+        None,
+    )
+    .await
+    .unwrap();
     assert!(
         env.services
             .package(&Principal::Anonymous, &key)

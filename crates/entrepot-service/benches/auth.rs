@@ -7,14 +7,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use entrepot_blob::{PutOptions, bytes_stream};
 use entrepot_identity::credential::Credential;
 use entrepot_identity::secret::Secret;
 use entrepot_identity::token;
 use entrepot_service::authz::{PackageType, Principal, Role, Scopes};
-use entrepot_service::{
-    ExistingVersion, GranteeRef, NewFile, NewUser, PackageKey, PublishRequest, Services,
-};
+use entrepot_service::{GranteeRef, NewUser, PackageKey, Services};
 use entrepot_store::{Store, tokens};
 use entrepot_testkit::{Engine, TestEnv, World};
 use tokio::runtime::Runtime;
@@ -168,26 +165,17 @@ fn authorize_read(c: &mut Criterion) {
     let key = PackageKey::new("acme", PackageType::Npm, "lib");
     let max = rt.block_on(async {
         let mia = world.principal("mia").await;
-        let blob = env
-            .services
-            .stage_blob(bytes_stream(vec![7u8; 4096]), PutOptions::new())
-            .await
-            .expect("stage");
-        let request = PublishRequest {
-            key: key.clone(),
-            version: "1.0.0".into(),
-            metadata: serde_json::json!({ "name": "@acme/lib", "version": "1.0.0" }),
-            files: vec![NewFile {
-                name: "lib-1.0.0.tgz".into(),
-                blob,
-                content_type: None,
-                mutable: false,
-            }],
-            repository_url: None,
-            visibility: None,
-            existing_version: ExistingVersion::Conflict,
-        };
-        env.services.publish(&mia, request).await.expect("publish");
+        entrepot_testkit::publish_file(
+            &env.services,
+            &mia,
+            &key,
+            "1.0.0",
+            "lib-1.0.0.tgz",
+            &[7u8; 4096],
+            None,
+        )
+        .await
+        .expect("publish");
         // max is an org member without a role on the package: only the explicit grant lets him read it, so the
         // facts loaded include the grants, not just ownership.
         env.services

@@ -193,3 +193,36 @@ where
         }
     }
 }
+
+/// Stages `content` and publishes it as the one file `file_name` of `version`: the publish most tests need.
+pub async fn publish_file(
+    services: &Services,
+    principal: &entrepot_service::authz::Principal,
+    key: &entrepot_service::PackageKey,
+    version: &str,
+    file_name: &str,
+    content: &[u8],
+    repository_url: Option<&str>,
+) -> entrepot_service::Result<(entrepot_service::PackageView, entrepot_service::VersionView)> {
+    let blob = services
+        .stage_blob(
+            entrepot_blob::bytes_stream(content.to_vec()),
+            entrepot_blob::PutOptions::new(),
+        )
+        .await?;
+    let request = entrepot_service::PublishRequest {
+        key: key.clone(),
+        version: version.to_owned(),
+        metadata: serde_json::json!({ "version": version }),
+        files: vec![entrepot_service::NewFile {
+            name: file_name.to_owned(),
+            blob,
+            content_type: None,
+            mutable: false,
+        }],
+        repository_url: repository_url.map(str::to_owned),
+        visibility: None,
+        existing_version: entrepot_service::ExistingVersion::Conflict,
+    };
+    services.publish(principal, request).await
+}

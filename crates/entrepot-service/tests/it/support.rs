@@ -1,10 +1,7 @@
 //! Small builders shared by the service tests.
 
-use entrepot_blob::{PutOptions, bytes_stream};
 use entrepot_service::authz::{PackageType, Principal};
-use entrepot_service::{
-    ExistingVersion, NewFile, PackageKey, PublishRequest, Result, Services, VersionView,
-};
+use entrepot_service::{PackageKey, Result, Services, VersionView};
 
 pub fn npm(owner: &str, name: &str) -> PackageKey {
     PackageKey::new(owner, PackageType::Npm, name)
@@ -39,27 +36,17 @@ pub async fn publish_with(
     content: &[u8],
     repository_url: Option<&str>,
 ) -> Result<VersionView> {
-    let blob = services
-        .stage_blob(bytes_stream(content.to_vec()), PutOptions::new())
-        .await?;
-    let request = PublishRequest {
-        key: key.clone(),
-        version: version.to_owned(),
-        metadata: serde_json::json!({ "version": version }),
-        files: vec![NewFile {
-            name: name.to_owned(),
-            blob,
-            content_type: None,
-            mutable: false,
-        }],
-        repository_url: repository_url.map(str::to_owned),
-        visibility: None,
-        existing_version: ExistingVersion::Conflict,
-    };
-    services
-        .publish(principal, request)
-        .await
-        .map(|(_, version)| version)
+    entrepot_testkit::publish_file(
+        services,
+        principal,
+        key,
+        version,
+        name,
+        content,
+        repository_url,
+    )
+    .await
+    .map(|(_, version)| version)
 }
 
 pub fn sha256_hex(content: &[u8]) -> String {
