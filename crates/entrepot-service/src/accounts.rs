@@ -357,6 +357,28 @@ impl Services {
             .collect())
     }
 
+    /// A team and a user, for a change of the team's members, which only the org's owners may make.
+    async fn managed_team_and_user(
+        &self,
+        principal: &Principal,
+        org: &str,
+        slug: &str,
+        login: &str,
+    ) -> Result<(
+        account::Model,
+        entrepot_store::entity::team::Model,
+        account::Model,
+    )> {
+        let org = self.org_row(org).await?;
+        self.authorize_org(principal, &org, AdminOp::ManageOrg)
+            .await?;
+        let team = orgs::team(self.db(), org.id, slug)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("team {slug}")))?;
+        let user = self.user_by_login(login).await?;
+        Ok((org, team, user))
+    }
+
     /// Adds a user to a team; the user must be a member of the team's organization.
     pub async fn add_team_member(
         &self,
@@ -365,13 +387,9 @@ impl Services {
         slug: &str,
         login: &str,
     ) -> Result<()> {
-        let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ManageOrg)
+        let (org, team, user) = self
+            .managed_team_and_user(principal, org, slug, login)
             .await?;
-        let team = orgs::team(self.db(), org.id, slug)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("team {slug}")))?;
-        let user = self.user_by_login(login).await?;
         if orgs::membership(self.db(), org.id, user.id)
             .await?
             .is_none()
@@ -392,13 +410,9 @@ impl Services {
         slug: &str,
         login: &str,
     ) -> Result<()> {
-        let org = self.org_row(org).await?;
-        self.authorize_org(principal, &org, AdminOp::ManageOrg)
+        let (_, team, user) = self
+            .managed_team_and_user(principal, org, slug, login)
             .await?;
-        let team = orgs::team(self.db(), org.id, slug)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("team {slug}")))?;
-        let user = self.user_by_login(login).await?;
         orgs::remove_team_member(self.db(), team.id, user.id).await?;
         Ok(())
     }
