@@ -77,15 +77,3 @@ pub async fn set_password(db: &impl ConnectionTrait, id: i64, password_hash: Str
     .await?;
     Ok(())
 }
-
-pub async fn set_site_admin(db: &impl ConnectionTrait, id: i64, site_admin: bool) -> Result<()> {
-    account::ActiveModel {
-        id: Set(id),
-        site_admin: Set(site_admin),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .update(db)
-    .await?;
-    Ok(())
-}

@@ -1,9 +1,9 @@
 //! Queries on blob rows: the database's record of what the blob store holds and who references it.
 
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::entity::{blob, package_file};
+use crate::entity::blob;
 use crate::{Result, StoreError, now};
 
 /// Records a blob (idempotent: a row that exists is returned as it is, with a missing sha512 filled in).
@@ -51,30 +51,6 @@ pub async fn by_sha256(db: &impl ConnectionTrait, sha256: &str) -> Result<Option
         .await?)
 }
 
-pub async fn by_sha512(db: &impl ConnectionTrait, sha512: &str) -> Result<Option<blob::Model>> {
-    Ok(blob::Entity::find()
-        .filter(blob::Column::Sha512.eq(sha512))
-        .one(db)
-        .await?)
-}
-
 pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<blob::Model>> {
     Ok(blob::Entity::find_by_id(id).one(db).await?)
-}
-
-/// Deletes the row of a blob no file references; true when a row went, so the caller may remove the bytes.
-pub async fn delete_if_unreferenced(db: &impl ConnectionTrait, sha256: &str) -> Result<bool> {
-    let result = blob::Entity::delete_many()
-        .filter(blob::Column::Sha256.eq(sha256))
-        .filter(
-            blob::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(package_file::Column::BlobId)
-                    .from(package_file::Entity)
-                    .to_owned(),
-            ),
-        )
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
 }

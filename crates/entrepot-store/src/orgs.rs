@@ -1,9 +1,8 @@
 //! Queries on organizations: settings, memberships, teams and team members.
 
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::entity::{membership, org_settings, team, team_member};
@@ -159,28 +158,4 @@ pub async fn remove_team_member(
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
-}
-
-/// The ids of the teams of `org_id` that `user_id` belongs to.
-pub async fn user_team_ids(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    user_id: i64,
-) -> Result<Vec<i64>> {
-    Ok(team_member::Entity::find()
-        .select_only()
-        .column(team_member::Column::TeamId)
-        .filter(team_member::Column::UserId.eq(user_id))
-        .filter(
-            team_member::Column::TeamId.in_subquery(
-                Query::select()
-                    .column(team::Column::Id)
-                    .from(team::Entity)
-                    .and_where(team::Column::OrgId.eq(org_id))
-                    .to_owned(),
-            ),
-        )
-        .into_tuple()
-        .all(db)
-        .await?)
 }

@@ -189,13 +189,6 @@ pub async fn find_live_version(
         .await?)
 }
 
-pub async fn version_by_id(
-    db: &impl ConnectionTrait,
-    id: i64,
-) -> Result<Option<package_version::Model>> {
-    Ok(package_version::Entity::find_by_id(id).one(db).await?)
-}
-
 /// Versions of a package, oldest first; deleted ones only when asked.
 pub async fn versions(
     db: &impl ConnectionTrait,

@@ -530,13 +530,13 @@ async fn package(
             role,
         } => {
             services
-                .grant(op, &package_key(&package), &grantee.into_ref(), role)
+                .grant(op, &package_key(&package), &grantee.into_ref()?, role)
                 .await?;
             Ok(())
         }
         PackageCommand::Revoke { package, grantee } => {
             services
-                .revoke(op, &package_key(&package), &grantee.into_ref())
+                .revoke(op, &package_key(&package), &grantee.into_ref()?)
                 .await?;
             Ok(())
         }
@@ -571,12 +571,11 @@ async fn package(
 }
 
 impl GranteeArgs {
-    fn into_ref(self) -> GranteeRef {
+    fn into_ref(self) -> anyhow::Result<GranteeRef> {
         match (self.user, self.team) {
-            (Some(user), _) => GranteeRef::User(user),
-            (None, Some(team)) => GranteeRef::Team(team),
-            // clap's group makes exactly one of them required.
-            (None, None) => GranteeRef::User(String::new()),
+            (Some(user), None) => Ok(GranteeRef::User(user)),
+            (None, Some(team)) => Ok(GranteeRef::Team(team)),
+            _ => anyhow::bail!("give exactly one of --user and --team"),
         }
     }
 }
