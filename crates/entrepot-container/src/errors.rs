@@ -58,7 +58,11 @@ pub fn oci(error: OciError) -> HttpResponse {
 }
 
 /// 401 with the challenge.
-pub fn unauthorized(challenge: &ChallengeFor, insufficient_scope: bool, message: &str) -> HttpResponse {
+pub fn unauthorized(
+    challenge: &ChallengeFor,
+    insufficient_scope: bool,
+    message: &str,
+) -> HttpResponse {
     let mut response = oci(OciError::new(ErrorCode::Unauthorized).with_message(message));
     if let Ok(value) = challenge.header(insufficient_scope).parse() {
         response.headers_mut().insert(WWW_AUTHENTICATE, value);
@@ -76,9 +80,13 @@ pub fn internal(req: &HttpRequest, cause: &dyn std::fmt::Display) -> HttpRespons
     tracing::error!(error = %cause, request_id, "container registry internal error");
     HttpResponse::InternalServerError()
         .content_type("application/json")
-        .body(entrepot_oci::errors::render_body(&[OciError::new(ErrorCode::Unsupported)
-            .with_status(500)
-            .with_message(format!("internal error (request id {request_id})"))]))
+        .body(entrepot_oci::errors::render_body(&[OciError::new(
+            ErrorCode::Unsupported,
+        )
+        .with_status(500)
+        .with_message(format!(
+            "internal error (request id {request_id})"
+        ))]))
 }
 
 use actix_web::HttpMessage as _;
@@ -100,8 +108,9 @@ pub fn service(
             oci(OciError::new(ErrorCode::Denied).with_detail(deny.to_string()))
         }
         ServiceError::NotFound(what) => oci(OciError::new(unknown).with_detail(what)),
-        ServiceError::Invalid(message) => oci(OciError::new(ErrorCode::DigestInvalid)
-            .with_message(message)),
+        ServiceError::Invalid(message) => {
+            oci(OciError::new(ErrorCode::DigestInvalid).with_message(message))
+        }
         ServiceError::Conflict(message) => oci(OciError::new(ErrorCode::Denied)
             .with_status(409)
             .with_message(message)),
@@ -148,11 +157,11 @@ fn blob(req: &HttpRequest, error: BlobError) -> HttpResponse {
                 .with_status(413)
                 .with_message(inner.to_string()))
         }
-        BlobError::Body(ref inner) if inner.kind() == std::io::ErrorKind::TimedOut => oci(
-            OciError::new(ErrorCode::BlobUploadInvalid)
+        BlobError::Body(ref inner) if inner.kind() == std::io::ErrorKind::TimedOut => {
+            oci(OciError::new(ErrorCode::BlobUploadInvalid)
                 .with_status(408)
-                .with_message(inner.to_string()),
-        ),
+                .with_message(inner.to_string()))
+        }
         BlobError::Body(inner) => oci(OciError::new(ErrorCode::BlobUploadInvalid)
             .with_status(400)
             .with_message(format!("request body: {inner}"))),

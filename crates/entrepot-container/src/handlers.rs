@@ -21,11 +21,11 @@ use futures_util::StreamExt;
 use serde_json::json;
 use sha2::{Digest as _, Sha256, Sha512};
 
+use crate::ContainerState;
 use crate::auth::{self, Caller};
 use crate::body;
 use crate::errors::{self, ChallengeFor};
 use crate::routes::{self, Need, RouteKind};
-use crate::ContainerState;
 
 /// Most tags or catalog entries in one answer when the client does not ask for fewer.
 const MAX_PAGE: usize = 10_000;
@@ -175,7 +175,9 @@ async fn route(
 
 fn base_check(ctx: &Ctx<'_>) -> HttpResponse {
     if ctx.caller.principal.is_authenticated() {
-        HttpResponse::Ok().content_type("application/json").body("{}")
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .body("{}")
     } else {
         errors::unauthorized(&ctx.challenge, false, "authentication required")
     }
@@ -184,7 +186,11 @@ fn base_check(ctx: &Ctx<'_>) -> HttpResponse {
 async fn catalog(ctx: &Ctx<'_>) -> HttpResponse {
     let pairs = query_pairs(ctx.req);
     let Ok(page) = PageRequest::parse(query(&pairs, "n"), query(&pairs, "last")) else {
-        return errors::oci(OciError::new(ErrorCode::Unsupported).with_status(400).with_message("n must be a number"));
+        return errors::oci(
+            OciError::new(ErrorCode::Unsupported)
+                .with_status(400)
+                .with_message("n must be a number"),
+        );
     };
     let names = match ctx.services.container_catalog(&ctx.caller.principal).await {
         Ok(names) => names,
@@ -204,7 +210,11 @@ async fn catalog(ctx: &Ctx<'_>) -> HttpResponse {
 async fn tags(ctx: &Ctx<'_>, name: &RepoName) -> HttpResponse {
     let pairs = query_pairs(ctx.req);
     let Ok(page) = PageRequest::parse(query(&pairs, "n"), query(&pairs, "last")) else {
-        return errors::oci(OciError::new(ErrorCode::Unsupported).with_status(400).with_message("n must be a number"));
+        return errors::oci(
+            OciError::new(ErrorCode::Unsupported)
+                .with_status(400)
+                .with_message("n must be a number"),
+        );
     };
     let tags = match ctx
         .services
@@ -284,7 +294,9 @@ async fn get_blob(ctx: &Ctx<'_>, name: &RepoName, digest: &DigestRef, head: bool
                 .insert_header((header::ACCEPT_RANGES, "bytes"))
                 .insert_header((header::ETAG, format!("\"{digest}\"")))
                 .no_chunking(blob.size)
-                .streaming(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()),
+                .streaming(futures_util::stream::empty::<
+                    Result<bytes::Bytes, std::io::Error>,
+                >()),
             Err(error) => ctx.fail(error, ErrorCode::BlobUnknown),
         };
     }
@@ -309,7 +321,9 @@ async fn get_blob(ctx: &Ctx<'_>, name: &RepoName, digest: &DigestRef, head: bool
                 .insert_header((header::ETAG, format!("\"{digest}\"")))
                 .no_chunking(len);
             if head {
-                response.streaming(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
+                response.streaming(futures_util::stream::empty::<
+                    Result<bytes::Bytes, std::io::Error>,
+                >())
             } else {
                 response.streaming(reader.stream)
             }
@@ -345,13 +359,22 @@ async fn delete_blob(ctx: &Ctx<'_>, name: &RepoName, digest: &DigestRef) -> Http
 /// 201 for a blob now in the image.
 fn blob_created(ctx: &Ctx<'_>, name: &RepoName, digest: &str) -> HttpResponse {
     HttpResponse::Created()
-        .insert_header((header::LOCATION, ctx.url(&format!("/v2/{name}/blobs/{digest}"))))
+        .insert_header((
+            header::LOCATION,
+            ctx.url(&format!("/v2/{name}/blobs/{digest}")),
+        ))
         .insert_header(("Docker-Content-Digest", digest))
         .finish()
 }
 
 /// 202 for an upload session at `size` bytes.
-fn upload_accepted(ctx: &Ctx<'_>, status: StatusCode, name: &RepoName, id: &str, size: u64) -> HttpResponse {
+fn upload_accepted(
+    ctx: &Ctx<'_>,
+    status: StatusCode,
+    name: &RepoName,
+    id: &str,
+    size: u64,
+) -> HttpResponse {
     let range = if size == 0 {
         "0-0".to_owned()
     } else {
@@ -454,7 +477,12 @@ fn chunk_length_matches(req: &HttpRequest) -> Result<(), HttpResponse> {
     }
 }
 
-async fn patch_upload(ctx: &Ctx<'_>, name: &RepoName, id: &str, payload: web::Payload) -> HttpResponse {
+async fn patch_upload(
+    ctx: &Ctx<'_>,
+    name: &RepoName,
+    id: &str,
+    payload: web::Payload,
+) -> HttpResponse {
     let offset = match chunk_offset(ctx.req) {
         Ok(offset) => offset,
         Err(response) => return response,
@@ -480,13 +508,19 @@ async fn patch_upload(ctx: &Ctx<'_>, name: &RepoName, id: &str, payload: web::Pa
     }
 }
 
-async fn put_upload(ctx: &Ctx<'_>, name: &RepoName, id: &str, payload: web::Payload) -> HttpResponse {
+async fn put_upload(
+    ctx: &Ctx<'_>,
+    name: &RepoName,
+    id: &str,
+    payload: web::Payload,
+) -> HttpResponse {
     let pairs = query_pairs(ctx.req);
     let digest = match digest_param(&pairs) {
         Ok(Some(digest)) => digest,
         Ok(None) => {
             return errors::oci(
-                OciError::new(ErrorCode::DigestInvalid).with_message("the digest parameter is required"),
+                OciError::new(ErrorCode::DigestInvalid)
+                    .with_message("the digest parameter is required"),
             );
         }
         Err(response) => return response,
@@ -496,7 +530,10 @@ async fn put_upload(ctx: &Ctx<'_>, name: &RepoName, id: &str, payload: web::Payl
             Ok(offset) => offset,
             Err(response) => return response,
         };
-        Some((offset, body::stream(payload, ctx.state.config.body_idle_timeout())))
+        Some((
+            offset,
+            body::stream(payload, ctx.state.config.body_idle_timeout()),
+        ))
     } else {
         None
     };
@@ -554,7 +591,8 @@ async fn put_manifest(
     payload: web::Payload,
 ) -> HttpResponse {
     let limit = ctx.state.config.max_manifest_bytes;
-    let bytes = match body::read_limited(payload, limit, ctx.state.config.body_idle_timeout()).await {
+    let bytes = match body::read_limited(payload, limit, ctx.state.config.body_idle_timeout()).await
+    {
         Ok(bytes) => bytes,
         Err(body::ReadError::TooLarge) => {
             return errors::oci(
@@ -565,14 +603,16 @@ async fn put_manifest(
         }
         Err(body::ReadError::Io(error)) => {
             return errors::oci(
-                OciError::new(ErrorCode::ManifestInvalid).with_message(format!("request body: {error}")),
+                OciError::new(ErrorCode::ManifestInvalid)
+                    .with_message(format!("request body: {error}")),
             );
         }
     };
-    let parsed: ParsedManifest = match parse_manifest(header_str(ctx.req, header::CONTENT_TYPE), &bytes) {
-        Ok(parsed) => parsed,
-        Err(error) => return errors::oci(OciError::from(error)),
-    };
+    let parsed: ParsedManifest =
+        match parse_manifest(header_str(ctx.req, header::CONTENT_TYPE), &bytes) {
+            Ok(parsed) => parsed,
+            Err(error) => return errors::oci(OciError::from(error)),
+        };
     let (digest, tag) = match reference {
         Reference::Digest(expected) => {
             let actual = digest_of(expected.algorithm(), &bytes);
@@ -584,7 +624,10 @@ async fn put_manifest(
             }
             (actual, None)
         }
-        Reference::Tag(tag) => (digest_of(Algorithm::Sha256, &bytes), Some(tag.as_str().to_owned())),
+        Reference::Tag(tag) => (
+            digest_of(Algorithm::Sha256, &bytes),
+            Some(tag.as_str().to_owned()),
+        ),
     };
     let image = image_of(name);
     let source = match parsed.source() {
@@ -605,7 +648,10 @@ async fn put_manifest(
             .iter()
             .map(|d| d.digest.as_str().to_owned())
             .collect(),
-        subject: parsed.subject.as_ref().map(|s| s.digest.as_str().to_owned()),
+        subject: parsed
+            .subject
+            .as_ref()
+            .map(|s| s.digest.as_str().to_owned()),
         artifact_type: parsed.artifact_type.clone(),
         annotations: serde_json::to_value(&parsed.annotations).unwrap_or_default(),
         source,
@@ -643,7 +689,11 @@ async fn put_manifest(
 }
 
 /// `org.opencontainers.image.source` from the image config's labels, where `docker build --label` puts it.
-async fn config_source(ctx: &Ctx<'_>, image: &ImageName, parsed: &ParsedManifest) -> Option<String> {
+async fn config_source(
+    ctx: &Ctx<'_>,
+    image: &ImageName,
+    parsed: &ParsedManifest,
+) -> Option<String> {
     let config = parsed.config.as_ref()?;
     if parsed.kind != ManifestKind::Image || config.size > MAX_CONFIG_FOR_LABEL {
         return None;
@@ -663,7 +713,12 @@ async fn config_source(ctx: &Ctx<'_>, image: &ImageName, parsed: &ParsedManifest
     source_from_config(&bytes)
 }
 
-async fn get_manifest(ctx: &Ctx<'_>, name: &RepoName, reference: &Reference, head: bool) -> HttpResponse {
+async fn get_manifest(
+    ctx: &Ctx<'_>,
+    name: &RepoName,
+    reference: &Reference,
+    head: bool,
+) -> HttpResponse {
     let manifest = match ctx
         .services
         .container_manifest(&ctx.caller.principal, &image_of(name), reference.as_str())
@@ -680,10 +735,12 @@ async fn get_manifest(ctx: &Ctx<'_>, name: &RepoName, reference: &Reference, hea
         .filter_map(|v| v.to_str().ok())
         .collect();
     if !accept.is_empty() && !media::accepts(&accept, &manifest.media_type) {
-        return errors::oci(OciError::new(ErrorCode::ManifestUnknown).with_detail(format!(
-            "the manifest is {}, which the request does not accept",
-            manifest.media_type
-        )));
+        return errors::oci(
+            OciError::new(ErrorCode::ManifestUnknown).with_detail(format!(
+                "the manifest is {}, which the request does not accept",
+                manifest.media_type
+            )),
+        );
     }
     let mut response = HttpResponse::Ok();
     response
@@ -693,7 +750,9 @@ async fn get_manifest(ctx: &Ctx<'_>, name: &RepoName, reference: &Reference, hea
     if head {
         response
             .no_chunking(manifest.bytes.len() as u64)
-            .streaming(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
+            .streaming(futures_util::stream::empty::<
+                Result<bytes::Bytes, std::io::Error>,
+            >())
     } else {
         response.body(manifest.bytes)
     }

@@ -56,7 +56,12 @@ pub struct RouteDecl {
     pub need: Need,
 }
 
-const fn decl(method: &'static str, kind: RouteKind, endpoint: &'static str, need: Need) -> RouteDecl {
+const fn decl(
+    method: &'static str,
+    kind: RouteKind,
+    endpoint: &'static str,
+    need: Need,
+) -> RouteDecl {
     RouteDecl {
         method,
         kind,
@@ -78,8 +83,18 @@ pub const ROUTES: &[RouteDecl] = &[
     decl("GET", K::Manifest, "end-3 manifest", Need::Image(Pull)),
     decl("HEAD", K::Manifest, "end-3 manifest", Need::Image(Pull)),
     decl("PUT", K::Manifest, "end-7 manifest push", Need::Image(Push)),
-    decl("DELETE", K::Manifest, "end-9 manifest delete", Need::Image(Delete)),
-    decl("POST", K::UploadStart, "end-4 upload start / end-11 mount", Need::Image(Push)),
+    decl(
+        "DELETE",
+        K::Manifest,
+        "end-9 manifest delete",
+        Need::Image(Delete),
+    ),
+    decl(
+        "POST",
+        K::UploadStart,
+        "end-4 upload start / end-11 mount",
+        Need::Image(Push),
+    ),
     decl("PATCH", K::Upload, "end-5 upload chunk", Need::Image(Push)),
     decl("PUT", K::Upload, "end-6 upload close", Need::Image(Push)),
     decl("GET", K::Upload, "end-13 upload status", Need::Image(Push)),
@@ -124,7 +139,11 @@ mod tests {
         }
         for (i, a) in ROUTES.iter().enumerate() {
             for b in &ROUTES[i + 1..] {
-                assert!(!(a.kind == b.kind && a.method == b.method), "{} twice", a.endpoint);
+                assert!(
+                    !(a.kind == b.kind && a.method == b.method),
+                    "{} twice",
+                    a.endpoint
+                );
             }
         }
         assert!(lookup("put", K::Blob).is_none());

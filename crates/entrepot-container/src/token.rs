@@ -78,9 +78,7 @@ pub enum TokenError {
 /// Verifies a token's signature and lifetime at `now` (unix seconds) and returns its claims.
 pub fn verify(key: &[u8], token: &str, now: i64) -> Result<Claims, TokenError> {
     let (signing_input, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
-    let (header, payload) = signing_input
-        .split_once('.')
-        .ok_or(TokenError::Malformed)?;
+    let (header, payload) = signing_input.split_once('.').ok_or(TokenError::Malformed)?;
     if header != HEADER {
         return Err(TokenError::Malformed);
     }

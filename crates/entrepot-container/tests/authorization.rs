@@ -53,30 +53,134 @@ const PUSH: &str = "UUNAFAFAN";
 const DELETE: &str = "UUNFFAFFN";
 
 const CASES: &[Case] = &[
-    Case { method: "GET", kind: RouteKind::Base, path: "/v2/", body: Body::None, expect: "UUAAAAAAA" },
-    Case { method: "HEAD", kind: RouteKind::Base, path: "/v2/", body: Body::None, expect: "UUAAAAAAA" },
-    Case { method: "GET", kind: RouteKind::Catalog, path: "/v2/_catalog", body: Body::None, expect: "AAAAAAAAA" },
-    Case { method: "GET", kind: RouteKind::Blob, path: "/v2/acme/app/blobs/{layer}", body: Body::None, expect: PULL },
-    Case { method: "HEAD", kind: RouteKind::Blob, path: "/v2/acme/app/blobs/{layer}", body: Body::None, expect: PULL },
-    Case { method: "DELETE", kind: RouteKind::Blob, path: "/v2/acme/app/blobs/{blob}", body: Body::None, expect: DELETE },
-    Case { method: "GET", kind: RouteKind::Manifest, path: "/v2/acme/app/manifests/v1", body: Body::None, expect: PULL },
-    Case { method: "HEAD", kind: RouteKind::Manifest, path: "/v2/acme/app/manifests/{digest}", body: Body::None, expect: PULL },
-    Case { method: "PUT", kind: RouteKind::Manifest, path: "/v2/acme/app/manifests/new-{p}", body: Body::Manifest, expect: PUSH },
-    Case { method: "DELETE", kind: RouteKind::Manifest, path: "/v2/acme/app/manifests/del-{p}", body: Body::None, expect: DELETE },
-    Case { method: "POST", kind: RouteKind::UploadStart, path: "/v2/acme/app/blobs/uploads/", body: Body::None, expect: PUSH },
-    Case { method: "PATCH", kind: RouteKind::Upload, path: "/v2/acme/app/blobs/uploads/{session}", body: Body::Chunk, expect: PUSH },
-    Case { method: "PUT", kind: RouteKind::Upload, path: "/v2/acme/app/blobs/uploads/{session}?digest={x}", body: Body::Chunk, expect: PUSH },
-    Case { method: "GET", kind: RouteKind::Upload, path: "/v2/acme/app/blobs/uploads/{session}", body: Body::None, expect: PUSH },
-    Case { method: "DELETE", kind: RouteKind::Upload, path: "/v2/acme/app/blobs/uploads/{session}", body: Body::None, expect: PUSH },
-    Case { method: "GET", kind: RouteKind::Tags, path: "/v2/acme/app/tags/list", body: Body::None, expect: PULL },
-    Case { method: "GET", kind: RouteKind::Referrers, path: "/v2/acme/app/referrers/{digest}", body: Body::None, expect: PULL },
+    Case {
+        method: "GET",
+        kind: RouteKind::Base,
+        path: "/v2/",
+        body: Body::None,
+        expect: "UUAAAAAAA",
+    },
+    Case {
+        method: "HEAD",
+        kind: RouteKind::Base,
+        path: "/v2/",
+        body: Body::None,
+        expect: "UUAAAAAAA",
+    },
+    Case {
+        method: "GET",
+        kind: RouteKind::Catalog,
+        path: "/v2/_catalog",
+        body: Body::None,
+        expect: "AAAAAAAAA",
+    },
+    Case {
+        method: "GET",
+        kind: RouteKind::Blob,
+        path: "/v2/acme/app/blobs/{layer}",
+        body: Body::None,
+        expect: PULL,
+    },
+    Case {
+        method: "HEAD",
+        kind: RouteKind::Blob,
+        path: "/v2/acme/app/blobs/{layer}",
+        body: Body::None,
+        expect: PULL,
+    },
+    Case {
+        method: "DELETE",
+        kind: RouteKind::Blob,
+        path: "/v2/acme/app/blobs/{blob}",
+        body: Body::None,
+        expect: DELETE,
+    },
+    Case {
+        method: "GET",
+        kind: RouteKind::Manifest,
+        path: "/v2/acme/app/manifests/v1",
+        body: Body::None,
+        expect: PULL,
+    },
+    Case {
+        method: "HEAD",
+        kind: RouteKind::Manifest,
+        path: "/v2/acme/app/manifests/{digest}",
+        body: Body::None,
+        expect: PULL,
+    },
+    Case {
+        method: "PUT",
+        kind: RouteKind::Manifest,
+        path: "/v2/acme/app/manifests/new-{p}",
+        body: Body::Manifest,
+        expect: PUSH,
+    },
+    Case {
+        method: "DELETE",
+        kind: RouteKind::Manifest,
+        path: "/v2/acme/app/manifests/del-{p}",
+        body: Body::None,
+        expect: DELETE,
+    },
+    Case {
+        method: "POST",
+        kind: RouteKind::UploadStart,
+        path: "/v2/acme/app/blobs/uploads/",
+        body: Body::None,
+        expect: PUSH,
+    },
+    Case {
+        method: "PATCH",
+        kind: RouteKind::Upload,
+        path: "/v2/acme/app/blobs/uploads/{session}",
+        body: Body::Chunk,
+        expect: PUSH,
+    },
+    Case {
+        method: "PUT",
+        kind: RouteKind::Upload,
+        path: "/v2/acme/app/blobs/uploads/{session}?digest={x}",
+        body: Body::Chunk,
+        expect: PUSH,
+    },
+    Case {
+        method: "GET",
+        kind: RouteKind::Upload,
+        path: "/v2/acme/app/blobs/uploads/{session}",
+        body: Body::None,
+        expect: PUSH,
+    },
+    Case {
+        method: "DELETE",
+        kind: RouteKind::Upload,
+        path: "/v2/acme/app/blobs/uploads/{session}",
+        body: Body::None,
+        expect: PUSH,
+    },
+    Case {
+        method: "GET",
+        kind: RouteKind::Tags,
+        path: "/v2/acme/app/tags/list",
+        body: Body::None,
+        expect: PULL,
+    },
+    Case {
+        method: "GET",
+        kind: RouteKind::Referrers,
+        path: "/v2/acme/app/referrers/{digest}",
+        body: Body::None,
+        expect: PULL,
+    },
 ];
 
 #[test]
 fn the_table_covers_every_declared_route() {
     for decl in ROUTES {
         assert!(
-            CASES.iter().any(|c| c.method == decl.method && c.kind == decl.kind),
+            CASES
+                .iter()
+                .any(|c| c.method == decl.method && c.kind == decl.kind),
             "no case for {} {:?}",
             decl.method,
             decl.kind
@@ -102,13 +206,32 @@ async fn every_route_times_every_principal() {
         let olga_token = world.token("olga").to_owned();
         let olga = world.principal("olga").await;
         let key = PackageKey::new("acme", PackageType::Container, "app");
-        let (manifest, digest) = push_image(&app, &olga_token, "acme/app", "v1", &serde_json::json!({"os": "linux"}), serde_json::json!({})).await;
+        let (manifest, digest) = push_image(
+            &app,
+            &olga_token,
+            "acme/app",
+            "v1",
+            &serde_json::json!({"os": "linux"}),
+            serde_json::json!({}),
+        )
+        .await;
         let parsed: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
         let layer = parsed["layers"][0]["digest"].as_str().unwrap().to_owned();
-        env.services.grant(&olga, &key, &GranteeRef::User("mia".into()), Role::Write).await.unwrap();
-        env.services.grant(&olga, &key, &GranteeRef::User("max".into()), Role::Read).await.unwrap();
-        env.services.set_actions_access(&olga, &key, "web", Role::Write).await.unwrap();
-        let narrow = world.token_with("mia", Scopes::only(Scope::ReadPackages)).await;
+        env.services
+            .grant(&olga, &key, &GranteeRef::User("mia".into()), Role::Write)
+            .await
+            .unwrap();
+        env.services
+            .grant(&olga, &key, &GranteeRef::User("max".into()), Role::Read)
+            .await
+            .unwrap();
+        env.services
+            .set_actions_access(&olga, &key, "web", Role::Write)
+            .await
+            .unwrap();
+        let narrow = world
+            .token_with("mia", Scopes::only(Scope::ReadPackages))
+            .await;
         let workflow = env
             .services
             .mint_workflow_token(&olga, "acme", "web", WorkflowLevel::Write, None)
@@ -138,16 +261,44 @@ async fn every_route_times_every_principal() {
                     .replace("{digest}", &digest)
                     .replace("{x}", &sha256(b"x"));
                 if path.contains("{blob}") {
-                    let blob = push_blob(&app, &olga_token, "acme/app", format!("blob for {principal}").as_bytes()).await;
+                    let blob = push_blob(
+                        &app,
+                        &olga_token,
+                        "acme/app",
+                        format!("blob for {principal}").as_bytes(),
+                    )
+                    .await;
                     path = path.replace("{blob}", &blob);
                 }
                 if path.contains("del-") {
-                    let a = send(&app, "PUT", &format!("/v2/acme/app/manifests/del-{principal}"), Some(&olga_token), &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")], Some(&manifest)).await;
+                    let a = send(
+                        &app,
+                        "PUT",
+                        &format!("/v2/acme/app/manifests/del-{principal}"),
+                        Some(&olga_token),
+                        &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
+                        Some(&manifest),
+                    )
+                    .await;
                     assert_eq!(a.status, 201);
                 }
                 if path.contains("{session}") {
-                    let a = send(&app, "POST", "/v2/acme/app/blobs/uploads/", Some(&olga_token), &[], None).await;
-                    let session = a.header("location").unwrap().rsplit('/').next().unwrap().to_owned();
+                    let a = send(
+                        &app,
+                        "POST",
+                        "/v2/acme/app/blobs/uploads/",
+                        Some(&olga_token),
+                        &[],
+                        None,
+                    )
+                    .await;
+                    let session = a
+                        .header("location")
+                        .unwrap()
+                        .rsplit('/')
+                        .next()
+                        .unwrap()
+                        .to_owned();
                     path = path.replace("{session}", &session);
                 }
                 let body: Option<&[u8]> = match case.body {
@@ -156,7 +307,9 @@ async fn every_route_times_every_principal() {
                     Body::Chunk => Some(b"x"),
                 };
                 let headers: &[(&str, &str)] = match case.body {
-                    Body::Manifest => &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
+                    Body::Manifest => {
+                        &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")]
+                    }
                     _ => &[],
                 };
                 let token = token_of(principal);
@@ -174,9 +327,17 @@ async fn every_route_times_every_principal() {
                 ));
             }
         }
-        assert!(failures.is_empty(), "{:?}: \n{}", env.engine, failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{:?}: \n{}",
+            env.engine,
+            failures.join("\n")
+        );
         // The operator is a site admin: deleting works for it through the service too.
-        env.services.delete_package(&Services::operator(), &key).await.unwrap();
+        env.services
+            .delete_package(&Services::operator(), &key)
+            .await
+            .unwrap();
     })
     .await;
 }

@@ -304,68 +304,286 @@ async fn the_token_flow() {
         let world = World::build(&env.services).await;
         let app = app(&env, config()).await;
         let olga = world.token("olga");
-        push_image(&app, olga, "acme/app", "v1", &serde_json::json!({}), serde_json::json!({})).await;
-        push_image(&app, olga, "acme/pub", "v1", &serde_json::json!({}), serde_json::json!({})).await;
+        push_image(
+            &app,
+            olga,
+            "acme/app",
+            "v1",
+            &serde_json::json!({}),
+            serde_json::json!({}),
+        )
+        .await;
+        push_image(
+            &app,
+            olga,
+            "acme/pub",
+            "v1",
+            &serde_json::json!({}),
+            serde_json::json!({}),
+        )
+        .await;
         env.services
-            .set_package_visibility(&Services::operator(), &PackageKey::new("acme", PackageType::Container, "pub"), Visibility::Public)
+            .set_package_visibility(
+                &Services::operator(),
+                &PackageKey::new("acme", PackageType::Container, "pub"),
+                Visibility::Public,
+            )
             .await
             .unwrap();
 
         // Anonymous: 401 with a challenge naming the scope; an anonymous token reads the public image only.
         let a = send(&app, "GET", "/v2/acme/app/manifests/v1", None, &[], None).await;
         assert_eq!(a.status, 401);
-        assert!(a.header("www-authenticate").unwrap().contains("scope=\"repository:acme/app:pull\""), "{a:?}");
-        let a = send(&app, "GET", "/token?service=entrepot&scope=repository:acme/pub:pull&scope=repository:acme/app:pull", None, &[], None).await;
+        assert!(
+            a.header("www-authenticate")
+                .unwrap()
+                .contains("scope=\"repository:acme/app:pull\""),
+            "{a:?}"
+        );
+        let a = send(
+            &app,
+            "GET",
+            "/token?service=entrepot&scope=repository:acme/pub:pull&scope=repository:acme/app:pull",
+            None,
+            &[],
+            None,
+        )
+        .await;
         assert_eq!(a.status, 200, "{a:?}");
         let answer = a.json();
         let token = answer["token"].as_str().unwrap().to_owned();
         assert_eq!(answer["access_token"], answer["token"]);
         assert_eq!(answer["expires_in"], 900);
         assert!(answer["issued_at"].as_str().unwrap().ends_with('Z'));
-        assert_eq!(send(&app, "GET", "/v2/acme/pub/manifests/v1", Some(&token), &[], None).await.status, 200);
-        let a = send(&app, "GET", "/v2/acme/app/manifests/v1", Some(&token), &[], None).await;
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/v2/acme/pub/manifests/v1",
+                Some(&token),
+                &[],
+                None
+            )
+            .await
+            .status,
+            200
+        );
+        let a = send(
+            &app,
+            "GET",
+            "/v2/acme/app/manifests/v1",
+            Some(&token),
+            &[],
+            None,
+        )
+        .await;
         assert_eq!(a.status, 401);
-        assert!(a.header("www-authenticate").unwrap().contains("error=\"insufficient_scope\""), "{a:?}");
-        assert_eq!(send(&app, "GET", "/v2/", Some(&token), &[], None).await.status, 401);
+        assert!(
+            a.header("www-authenticate")
+                .unwrap()
+                .contains("error=\"insufficient_scope\""),
+            "{a:?}"
+        );
+        assert_eq!(
+            send(&app, "GET", "/v2/", Some(&token), &[], None)
+                .await
+                .status,
+            401
+        );
 
         // Basic user:PAT; a pull-only request of someone who may push gets push too; `*` means every action.
         let auth = basic("olga", olga);
-        let a = send(&app, "GET", "/token?service=entrepot&scope=repository:acme/app:pull", None, &[("Authorization", &auth)], None).await;
+        let a = send(
+            &app,
+            "GET",
+            "/token?service=entrepot&scope=repository:acme/app:pull",
+            None,
+            &[("Authorization", &auth)],
+            None,
+        )
+        .await;
         let token = a.json()["token"].as_str().unwrap().to_owned();
-        assert_eq!(send(&app, "GET", "/v2/", Some(&token), &[], None).await.status, 200);
-        assert_eq!(send(&app, "GET", "/v2/acme/app/manifests/v1", Some(&token), &[], None).await.status, 200);
-        assert_eq!(send(&app, "POST", "/v2/acme/app/blobs/uploads/", Some(&token), &[], None).await.status, 202);
-        let a = send(&app, "DELETE", "/v2/acme/app/manifests/v1", Some(&token), &[], None).await;
+        assert_eq!(
+            send(&app, "GET", "/v2/", Some(&token), &[], None)
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/v2/acme/app/manifests/v1",
+                Some(&token),
+                &[],
+                None
+            )
+            .await
+            .status,
+            200
+        );
+        assert_eq!(
+            send(
+                &app,
+                "POST",
+                "/v2/acme/app/blobs/uploads/",
+                Some(&token),
+                &[],
+                None
+            )
+            .await
+            .status,
+            202
+        );
+        let a = send(
+            &app,
+            "DELETE",
+            "/v2/acme/app/manifests/v1",
+            Some(&token),
+            &[],
+            None,
+        )
+        .await;
         assert_eq!(a.status, 401, "delete was not granted: {a:?}");
-        let a = send(&app, "GET", "/token?service=entrepot&scope=repository:acme/app:*", None, &[("Authorization", &auth)], None).await;
+        let a = send(
+            &app,
+            "GET",
+            "/token?service=entrepot&scope=repository:acme/app:*",
+            None,
+            &[("Authorization", &auth)],
+            None,
+        )
+        .await;
         let star = a.json()["token"].as_str().unwrap().to_owned();
         // A token grants nothing on a repository it does not name.
-        assert_eq!(send(&app, "GET", "/v2/acme/pub/manifests/v1", Some(&star), &[], None).await.status, 401);
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/v2/acme/pub/manifests/v1",
+                Some(&star),
+                &[],
+                None
+            )
+            .await
+            .status,
+            401
+        );
 
         // mia may read nothing of acme/app: her token grants nothing there, and the request is refused.
-        let a = send(&app, "GET", "/token?scope=repository:acme/app:pull,push", None, &[("Authorization", &basic("mia", world.token("mia")))], None).await;
+        let a = send(
+            &app,
+            "GET",
+            "/token?scope=repository:acme/app:pull,push",
+            None,
+            &[("Authorization", &basic("mia", world.token("mia")))],
+            None,
+        )
+        .await;
         let mia_token = a.json()["token"].as_str().unwrap().to_owned();
-        assert_eq!(send(&app, "GET", "/v2/acme/app/manifests/v1", Some(&mia_token), &[], None).await.status, 401);
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/v2/acme/app/manifests/v1",
+                Some(&mia_token),
+                &[],
+                None
+            )
+            .await
+            .status,
+            401
+        );
         // A bad PAT is refused by the token endpoint; a forged token by the registry.
-        let a = send(&app, "GET", "/token?scope=repository:acme/app:pull", None, &[("Authorization", &basic("olga", "etp_wrong"))], None).await;
+        let a = send(
+            &app,
+            "GET",
+            "/token?scope=repository:acme/app:pull",
+            None,
+            &[("Authorization", &basic("olga", "etp_wrong"))],
+            None,
+        )
+        .await;
         assert_eq!(a.status, 401);
         let mut forged = token.clone();
         forged.pop();
         forged.push(if token.ends_with('A') { 'B' } else { 'A' });
-        assert_eq!(send(&app, "GET", "/v2/", Some(&forged), &[], None).await.status, 401);
+        assert_eq!(
+            send(&app, "GET", "/v2/", Some(&forged), &[], None)
+                .await
+                .status,
+            401
+        );
 
         // Basic user:PAT directly on /v2/.
-        assert_eq!(send(&app, "GET", "/v2/acme/app/manifests/v1", None, &[("Authorization", &auth)], None).await.status, 200);
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/v2/acme/app/manifests/v1",
+                None,
+                &[("Authorization", &auth)],
+                None
+            )
+            .await
+            .status,
+            200
+        );
 
         // Revoking the PAT ends its bearer tokens.
-        let fresh = world.token_with("olga", entrepot_service::authz::Scopes::all()).await;
-        let a = send(&app, "GET", "/token?scope=repository:acme/app:pull", None, &[("Authorization", &basic("olga", &fresh))], None).await;
+        let fresh = world
+            .token_with("olga", entrepot_service::authz::Scopes::all())
+            .await;
+        let a = send(
+            &app,
+            "GET",
+            "/token?scope=repository:acme/app:pull",
+            None,
+            &[("Authorization", &basic("olga", &fresh))],
+            None,
+        )
+        .await;
         let bearer = a.json()["token"].as_str().unwrap().to_owned();
-        assert_eq!(send(&app, "GET", "/v2/acme/app/manifests/v1", Some(&bearer), &[], None).await.status, 200);
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/v2/acme/app/manifests/v1",
+                Some(&bearer),
+                &[],
+                None
+            )
+            .await
+            .status,
+            200
+        );
         let olga_principal = world.principal("olga").await;
-        let id = env.services.list_tokens(&olga_principal, "olga").await.unwrap().into_iter().find(|t| t.name == "narrow").unwrap().id;
-        env.services.revoke_token(&olga_principal, id).await.unwrap();
-        assert_eq!(send(&app, "GET", "/v2/acme/app/manifests/v1", Some(&bearer), &[], None).await.status, 401);
+        let id = env
+            .services
+            .list_tokens(&olga_principal, "olga")
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "narrow")
+            .unwrap()
+            .id;
+        env.services
+            .revoke_token(&olga_principal, id)
+            .await
+            .unwrap();
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/v2/acme/app/manifests/v1",
+                Some(&bearer),
+                &[],
+                None
+            )
+            .await
+            .status,
+            401
+        );
     })
     .await;
 }

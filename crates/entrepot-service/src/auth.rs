@@ -112,7 +112,8 @@ impl Services {
         let Ok(parsed) = token::parse(candidate.expose()) else {
             return Ok(Principal::InvalidCredentials);
         };
-        self.authenticate_token_hash(parsed.hash().sha256_hex()).await
+        self.authenticate_token_hash(parsed.hash().sha256_hex())
+            .await
     }
 
     /// The principal of the token whose secret hashes to `hash` (lowercase hex sha256), checked like a presented

@@ -121,7 +121,11 @@ pub enum ManifestRefusal {
     /// A referenced blob or child manifest is not in the image.
     Unknown(String),
     /// A referenced blob has another size than the manifest says.
-    SizeMismatch { digest: String, stored: u64, declared: u64 },
+    SizeMismatch {
+        digest: String,
+        stored: u64,
+        declared: u64,
+    },
 }
 
 /// The state of an upload session.
@@ -202,10 +206,12 @@ impl Services {
     ) -> Result<CreateFacts> {
         let user = principal.user().map(|user| user.id.0);
         let repository = match principal {
-            Principal::Workflow(workflow) => match repos::by_id(self.db(), workflow.repo.0).await? {
-                Some(repo) => Some(facts::repo(self.db(), &repo, user).await?),
-                None => None,
-            },
+            Principal::Workflow(workflow) => {
+                match repos::by_id(self.db(), workflow.repo.0).await? {
+                    Some(repo) => Some(facts::repo(self.db(), &repo, user).await?),
+                    None => None,
+                }
+            }
             _ => None,
         };
         Ok(CreateFacts {
@@ -224,7 +230,9 @@ impl Services {
         image: &ImageName,
         action: ImageAction,
     ) -> Result<()> {
-        self.image_access(principal, image, action).await.map(|_| ())
+        self.image_access(principal, image, action)
+            .await
+            .map(|_| ())
     }
 
     /// The blob row a digest names (`sha256:…` or `sha512:…`), if any.
@@ -302,7 +310,12 @@ impl Services {
     }
 
     /// Links a blob that is now in the blob store to the image.
-    async fn link_into_image(&self, ctx: &ImageCtx, image: &ImageName, info: &entrepot_blob::BlobInfo) -> Result<ContainerBlob> {
+    async fn link_into_image(
+        &self,
+        ctx: &ImageCtx,
+        image: &ImageName,
+        info: &entrepot_blob::BlobInfo,
+    ) -> Result<ContainerBlob> {
         let _write = self.store().write_guard().await;
         let txn = self.db().begin().await?;
         let row = blobs::ensure(&txn, &info.sha256, info.sha512.as_deref(), info.size).await?;
@@ -366,10 +379,16 @@ impl Services {
         let ctx = self
             .image_access(principal, image, ImageAction::Push)
             .await?;
-        let id = self.inner.blobs.start_upload(UploadOptions::default()).await?;
+        let id = self
+            .inner
+            .blobs
+            .start_upload(UploadOptions::default())
+            .await?;
         let id = id.to_string();
         let _write = self.store().write_guard().await;
-        if let Err(error) = container::insert_upload(self.db(), &id, ctx.owner.id, &image.name).await {
+        if let Err(error) =
+            container::insert_upload(self.db(), &id, ctx.owner.id, &image.name).await
+        {
             drop(_write);
             self.abort_blob_upload(&id).await;
             return Err(error.into());
@@ -506,8 +525,8 @@ impl Services {
     /// Expires upload sessions older than `max_age`: their rows and their bytes. Also discards blob-store
     /// sessions that no row records (a crash between the two writes). Returns how many were removed.
     pub async fn container_expire_uploads(&self, max_age: Duration) -> Result<usize> {
-        let cutoff = Utc::now()
-            - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::hours(24));
+        let cutoff =
+            Utc::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::hours(24));
         let mut removed = 0;
         for row in container::uploads_started_before(self.db(), cutoff).await? {
             self.abort_blob_upload(&row.id).await;
@@ -562,7 +581,9 @@ impl Services {
             }
         }
         let options = PutOptions::new().expect_digest(parse_digest(&push.digest)?);
-        let staged = self.stage_blob(bytes_stream(push.bytes.clone()), options).await?;
+        let staged = self
+            .stage_blob(bytes_stream(push.bytes.clone()), options)
+            .await?;
         let metadata = json!({
             "media_type": push.media_type,
             "size": push.bytes.len(),
@@ -650,11 +671,9 @@ impl Services {
         let Some(tag) = container::tag(self.db(), package.id, reference).await? else {
             return Ok(None);
         };
-        let version = packages::versions(self.db(), package.id, false)
+        Ok(container::version_by_id(self.db(), tag.version_id)
             .await?
-            .into_iter()
-            .find(|v| v.id == tag.version_id);
-        Ok(version)
+            .filter(|v| v.package_id == package.id && v.deleted_at.is_none()))
     }
 
     /// A manifest by tag or digest (`reference`), with its bytes.
@@ -679,23 +698,27 @@ impl Services {
         let row = blobs::by_id(self.db(), file.blob_id)
             .await?
             .ok_or_else(|| ServiceError::Internal(format!("file {} has no blob", file.id)))?;
-        let mut reader = self.inner.blobs.open(&row.sha256, None).await?;
-        let mut bytes = Vec::with_capacity(row.size.max(0) as usize);
-        while let Some(chunk) = reader.stream.next().await {
-            bytes.extend_from_slice(&chunk.map_err(entrepot_blob::BlobError::Io)?);
-        }
+        let bytes = match manifest_cache().get(&row.sha256) {
+            Some(bytes) => bytes,
+            None => {
+                let mut reader = self.inner.blobs.open(&row.sha256, None).await?;
+                let mut bytes = Vec::with_capacity(row.size.max(0) as usize);
+                while let Some(chunk) = reader.stream.next().await {
+                    bytes.extend_from_slice(&chunk.map_err(entrepot_blob::BlobError::Io)?);
+                }
+                let bytes = Bytes::from(bytes);
+                manifest_cache().insert(row.sha256.clone(), bytes.clone());
+                bytes
+            }
+        };
         let media_type = file
             .content_type
-            .or_else(|| {
-                version.metadata["media_type"]
-                    .as_str()
-                    .map(str::to_owned)
-            })
+            .or_else(|| version.metadata["media_type"].as_str().map(str::to_owned))
             .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".to_owned());
         Ok(ContainerManifest {
             digest: version.version,
             media_type,
-            bytes: Bytes::from(bytes),
+            bytes,
         })
     }
 
@@ -838,7 +861,10 @@ impl Services {
         let mut bytes = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
         let _write = self.store().write_guard().await;
-        Ok(container::setting_or_insert(self.db(), SIGNING_KEY_SETTING, &hex::encode(bytes)).await?)
+        Ok(
+            container::setting_or_insert(self.db(), SIGNING_KEY_SETTING, &hex::encode(bytes))
+                .await?,
+        )
     }
 
     /// How many blob rows and upload sessions are recorded: lets tests check that a refused request stored
@@ -849,6 +875,19 @@ impl Services {
             container::upload_count(self.db()).await?,
         ))
     }
+}
+
+/// Manifest bytes by the sha256 of their blob. Content-addressed, so an entry can never be stale; it only saves
+/// the blob store a read on the hottest path of a pull. Access is decided before the cache is consulted.
+fn manifest_cache() -> &'static moka::sync::Cache<String, Bytes> {
+    static CACHE: std::sync::OnceLock<moka::sync::Cache<String, Bytes>> =
+        std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        moka::sync::Cache::builder()
+            .weigher(|_: &String, bytes: &Bytes| u32::try_from(bytes.len()).unwrap_or(u32::MAX))
+            .max_capacity(64 * 1024 * 1024)
+            .build()
+    })
 }
 
 /// Recomputes the `tags` a version's metadata mirrors from the tag rows.

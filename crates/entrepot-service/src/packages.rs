@@ -107,7 +107,10 @@ impl Services {
     }
 
     /// The owner account and live package a key names, checking the repository of repository-scoped packages.
-    pub(crate) async fn lookup(&self, key: &PackageKey) -> Result<Option<(account::Model, package::Model)>> {
+    pub(crate) async fn lookup(
+        &self,
+        key: &PackageKey,
+    ) -> Result<Option<(account::Model, package::Model)>> {
         let Some(owner) = accounts::by_login(self.db(), &key.owner).await? else {
             return Ok(None);
         };

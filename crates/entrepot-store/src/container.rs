@@ -32,7 +32,10 @@ pub async fn insert_upload(
     .await?)
 }
 
-pub async fn upload(db: &impl ConnectionTrait, id: &str) -> Result<Option<container_upload::Model>> {
+pub async fn upload(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<container_upload::Model>> {
     Ok(container_upload::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?)
@@ -126,7 +129,10 @@ pub async fn link_count(db: &impl ConnectionTrait, blob_id: i64) -> Result<u64> 
 }
 
 /// The blob row with this sha512 (lowercase hex), if one was recorded.
-pub async fn blob_by_sha512(db: &impl ConnectionTrait, sha512: &str) -> Result<Option<blob::Model>> {
+pub async fn blob_by_sha512(
+    db: &impl ConnectionTrait,
+    sha512: &str,
+) -> Result<Option<blob::Model>> {
     Ok(blob::Entity::find()
         .filter(blob::Column::Sha512.eq(sha512))
         .one(db)
@@ -248,7 +254,11 @@ pub async fn setting(db: &impl ConnectionTrait, name: &str) -> Result<Option<Str
 }
 
 /// Stores a setting unless one of that name exists; returns the value in effect (another replica's may have won).
-pub async fn setting_or_insert(db: &impl ConnectionTrait, name: &str, value: &str) -> Result<String> {
+pub async fn setting_or_insert(
+    db: &impl ConnectionTrait,
+    name: &str,
+    value: &str,
+) -> Result<String> {
     container_setting::Entity::insert(container_setting::ActiveModel {
         name: Set(name.to_owned()),
         value: Set(value.to_owned()),

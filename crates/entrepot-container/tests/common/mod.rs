@@ -16,8 +16,11 @@ use sha2::{Digest, Sha256};
 pub async fn app(
     env: &TestEnv,
     config: ContainerConfig,
-) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
-{
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
     test::init_service(
         App::new()
             .app_data(web::Data::new(env.services.clone()))
@@ -163,6 +166,9 @@ where
     .await;
     assert_eq!(answer.status, 201, "{answer:?}");
     let digest = sha256(&bytes);
-    assert_eq!(answer.header("docker-content-digest"), Some(digest.as_str()));
+    assert_eq!(
+        answer.header("docker-content-digest"),
+        Some(digest.as_str())
+    );
     (bytes, digest)
 }
