@@ -198,8 +198,17 @@ fn skopeo_copies_inspects_lists_and_deletes() {
     ));
     assert!(config.contains("\"architecture\": \"amd64\""), "{config}");
 
+    // list-tags through an authfile written by `skopeo login`.
+    let authfile = server.scratch("list").join("auth.json");
+    let mut login = skopeo(&server, "list").expect("skopeo");
+    login
+        .args(["login", "--tls-verify=false", "--authfile"])
+        .arg(&authfile)
+        .args(["-u", "mia", "-p", &server.token("mia"), &server.host()]);
+    ok(&mut login);
     let mut list = skopeo(&server, "list").expect("skopeo");
-    list.args(["list-tags", "--tls-verify=false", "--creds", &mia])
+    list.args(["list-tags", "--tls-verify=false", "--authfile"])
+        .arg(&authfile)
         .arg(docker_ref(&server, "acme/tools/app"));
     let tags: serde_json::Value = serde_json::from_str(&ok(&mut list)).expect("tags JSON");
     assert_eq!(tags["Tags"], serde_json::json!(["v1", "v2"]));

@@ -660,22 +660,6 @@ impl Services {
         Ok(())
     }
 
-    async fn resolve_manifest(
-        &self,
-        package: &package::Model,
-        reference: &str,
-    ) -> Result<Option<entrepot_store::entity::package_version::Model>> {
-        if reference.contains(':') {
-            return Ok(packages::find_live_version(self.db(), package.id, reference).await?);
-        }
-        let Some(tag) = container::tag(self.db(), package.id, reference).await? else {
-            return Ok(None);
-        };
-        Ok(container::version_by_id(self.db(), tag.version_id)
-            .await?
-            .filter(|v| v.package_id == package.id && v.deleted_at.is_none()))
-    }
-
     /// A manifest by tag or digest (`reference`), with its bytes.
     pub async fn container_manifest(
         &self,
@@ -688,16 +672,15 @@ impl Services {
             .await?;
         let unknown = || ServiceError::NotFound(format!("manifest {reference}"));
         let package = ctx.package.ok_or_else(unknown)?;
-        let version = self
-            .resolve_manifest(&package, reference)
-            .await?
-            .ok_or_else(unknown)?;
-        let file = packages::file(self.db(), version.id, MANIFEST_FILE)
-            .await?
-            .ok_or_else(unknown)?;
-        let row = blobs::by_id(self.db(), file.blob_id)
-            .await?
-            .ok_or_else(|| ServiceError::Internal(format!("file {} has no blob", file.id)))?;
+        let row = container::manifest(
+            self.db(),
+            package.id,
+            MANIFEST_FILE,
+            reference,
+            !reference.contains(':'),
+        )
+        .await?
+        .ok_or_else(unknown)?;
         let bytes = match manifest_cache().get(&row.sha256) {
             Some(bytes) => bytes,
             None => {
@@ -711,12 +694,13 @@ impl Services {
                 bytes
             }
         };
-        let media_type = file
+        let media_type = row
             .content_type
-            .or_else(|| version.metadata["media_type"].as_str().map(str::to_owned))
+            .or_else(|| row.metadata["media_type"].as_str().map(str::to_owned))
             .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".to_owned());
+        let version = row.version;
         Ok(ContainerManifest {
-            digest: version.version,
+            digest: version,
             media_type,
             bytes,
         })

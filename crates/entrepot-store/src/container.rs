@@ -289,3 +289,64 @@ pub async fn upload_count(db: &impl ConnectionTrait) -> Result<u64> {
     use sea_orm::PaginatorTrait;
     Ok(container_upload::Entity::find().count(db).await?)
 }
+
+/// A live manifest of a package as a pull needs it: its version row's digest and metadata, and its bytes' blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestRow {
+    pub version: String,
+    pub metadata: serde_json::Value,
+    pub sha256: String,
+    pub size: i64,
+    pub content_type: Option<String>,
+}
+
+/// The live manifest a tag (`by_tag`) or a digest names, with its file `file_name`, in one query: the hottest
+/// lookup of a pull.
+pub async fn manifest(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    file_name: &str,
+    reference: &str,
+    by_tag: bool,
+) -> Result<Option<ManifestRow>> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let (p1, p2, p3) = match backend {
+        DbBackend::Postgres => ("$1", "$2", "$3"),
+        _ => ("?", "?", "?"),
+    };
+    let select = "SELECT v.version AS version, v.metadata AS metadata, b.sha256 AS sha256, b.size AS size, \
+                  f.content_type AS content_type";
+    let joins = "JOIN package_files f ON f.version_id = v.id AND f.name = ";
+    let sql = if by_tag {
+        format!(
+            "{select} FROM container_tags t JOIN package_versions v ON v.id = t.version_id \
+             {joins}{p1} JOIN blobs b ON b.id = f.blob_id \
+             WHERE t.package_id = {p2} AND v.package_id = t.package_id AND t.tag = {p3} AND v.deleted_at IS NULL"
+        )
+    } else {
+        format!(
+            "{select} FROM package_versions v {joins}{p1} JOIN blobs b ON b.id = f.blob_id \
+             WHERE v.package_id = {p2} AND v.version = {p3} AND v.deleted_at IS NULL"
+        )
+    };
+    let statement = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            file_name.to_owned().into(),
+            package_id.into(),
+            reference.to_owned().into(),
+        ],
+    );
+    let Some(row) = db.query_one(statement).await? else {
+        return Ok(None);
+    };
+    Ok(Some(ManifestRow {
+        version: row.try_get("", "version")?,
+        metadata: row.try_get("", "metadata")?,
+        sha256: row.try_get("", "sha256")?,
+        size: row.try_get("", "size")?,
+        content_type: row.try_get("", "content_type")?,
+    }))
+}
