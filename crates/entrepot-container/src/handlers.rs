@@ -81,7 +81,7 @@ fn query<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn header_str<'a>(req: &'a HttpRequest, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -264,7 +264,7 @@ async fn referrers(ctx: &Ctx<'_>, name: &RepoName, digest: &DigestRef) -> HttpRe
     )
 }
 
-fn blob_range(req: &HttpRequest) -> Result<Option<entrepot_blob::ByteRange>, HttpResponse> {
+fn blob_range(req: &HttpRequest) -> Result<Option<entrepot_blob::ByteRange>, OciError> {
     let Some(value) = header_str(req, header::RANGE) else {
         return Ok(None);
     };
@@ -272,7 +272,7 @@ fn blob_range(req: &HttpRequest) -> Result<Option<entrepot_blob::ByteRange>, Htt
         Ok(range::ByteRange::FromTo(a, b)) => Ok(Some(entrepot_blob::ByteRange::FromTo(a, b))),
         Ok(range::ByteRange::From(a)) => Ok(Some(entrepot_blob::ByteRange::From(a))),
         Ok(range::ByteRange::Suffix(n)) => Ok(Some(entrepot_blob::ByteRange::Last(n))),
-        Err(error) => Err(errors::oci(OciError::from(error).with_status(416))),
+        Err(error) => Err(OciError::from(error).with_status(416)),
     }
 }
 
@@ -280,7 +280,7 @@ async fn get_blob(ctx: &Ctx<'_>, name: &RepoName, digest: &DigestRef, head: bool
     let image = image_of(name);
     let range = match blob_range(ctx.req) {
         Ok(range) => range,
-        Err(response) => return response,
+        Err(error) => return errors::oci(error),
     };
     if head && range.is_none() {
         return match ctx
@@ -399,12 +399,10 @@ fn has_body(req: &HttpRequest) -> bool {
     }
 }
 
-fn digest_param(pairs: &[(String, String)]) -> Result<Option<DigestRef>, HttpResponse> {
+fn digest_param(pairs: &[(String, String)]) -> Result<Option<DigestRef>, OciError> {
     match query(pairs, "digest") {
         None => Ok(None),
-        Some(value) => DigestRef::parse(value)
-            .map(Some)
-            .map_err(|error| errors::oci(OciError::from(error))),
+        Some(value) => DigestRef::parse(value).map(Some).map_err(OciError::from),
     }
 }
 
@@ -433,7 +431,7 @@ async fn start_upload(ctx: &Ctx<'_>, name: &RepoName, payload: web::Payload) -> 
     }
     let digest = match digest_param(&pairs) {
         Ok(digest) => digest,
-        Err(response) => return response,
+        Err(error) => return errors::oci(error),
     };
     if let Some(digest) = digest {
         let body = body::stream(payload, ctx.state.config.body_idle_timeout());
@@ -453,26 +451,26 @@ async fn start_upload(ctx: &Ctx<'_>, name: &RepoName, payload: web::Payload) -> 
 }
 
 /// The offset a chunk says it starts at (`Content-Range`), or `None` for a streamed append.
-fn chunk_offset(req: &HttpRequest) -> Result<Option<u64>, HttpResponse> {
+fn chunk_offset(req: &HttpRequest) -> Result<Option<u64>, OciError> {
     match header_str(req, header::CONTENT_RANGE) {
         None => Ok(None),
         Some(value) => parse_content_range(value)
             .map(|range| Some(range.start))
-            .map_err(|error| errors::oci(OciError::from(error).with_status(416))),
+            .map_err(|error| OciError::from(error).with_status(416)),
     }
 }
 
 /// A chunk's `Content-Range` and `Content-Length`, when both are given, must agree.
-fn chunk_length_matches(req: &HttpRequest) -> Result<(), HttpResponse> {
+fn chunk_length_matches(req: &HttpRequest) -> Result<(), OciError> {
     let range = header_str(req, header::CONTENT_RANGE).and_then(|v| parse_content_range(v).ok());
     let length = header_str(req, header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
     match (range, length) {
-        (Some(range), Some(length)) if range.len() != length => Err(errors::oci(
-            OciError::new(ErrorCode::SizeInvalid).with_detail(format!(
+        (Some(range), Some(length)) if range.len() != length => {
+            Err(OciError::new(ErrorCode::SizeInvalid).with_detail(format!(
                 "Content-Range covers {} bytes but Content-Length is {length}",
                 range.len()
-            )),
-        )),
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -485,10 +483,10 @@ async fn patch_upload(
 ) -> HttpResponse {
     let offset = match chunk_offset(ctx.req) {
         Ok(offset) => offset,
-        Err(response) => return response,
+        Err(error) => return errors::oci(error),
     };
-    if let Err(response) = chunk_length_matches(ctx.req) {
-        return response;
+    if let Err(error) = chunk_length_matches(ctx.req) {
+        return errors::oci(error);
     }
     let body = body::stream(payload, ctx.state.config.body_idle_timeout());
     match ctx
@@ -523,12 +521,12 @@ async fn put_upload(
                     .with_message("the digest parameter is required"),
             );
         }
-        Err(response) => return response,
+        Err(error) => return errors::oci(error),
     };
     let last_chunk = if has_body(ctx.req) {
         let offset = match chunk_offset(ctx.req) {
             Ok(offset) => offset,
-            Err(response) => return response,
+            Err(error) => return errors::oci(error),
         };
         Some((
             offset,
