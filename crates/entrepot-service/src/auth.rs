@@ -112,8 +112,14 @@ impl Services {
         let Ok(parsed) = token::parse(candidate.expose()) else {
             return Ok(Principal::InvalidCredentials);
         };
-        let hash = parsed.hash();
-        let key = hash.sha256_hex().to_owned();
+        self.authenticate_token_hash(parsed.hash().sha256_hex())
+            .await
+    }
+
+    /// The principal of the token whose secret hashes to `hash` (lowercase hex sha256), checked like a presented
+    /// token: for credentials that carry a token's identity rather than its secret (registry bearer tokens).
+    pub(crate) async fn authenticate_token_hash(&self, hash: &str) -> Result<Principal> {
+        let key = hash.to_owned();
         let cache = &self.inner.auth_cache.entries;
         if let Some(entry) = cache.get(&key) {
             return Ok(if entry.expires_at.is_some_and(|at| at <= Utc::now()) {

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod auth;
+mod container;
 mod error;
 mod link;
 mod packages;
@@ -25,6 +26,10 @@ use entrepot_store::Store;
 
 pub use accounts::{NewRepository, NewUser, OrgSettingsUpdate};
 pub use auth::{AuthCache, NewTokenRequest};
+pub use container::{
+    ContainerBlob, ContainerManifest, ImageAction, ImageName, MANIFEST_FILE, ManifestPush,
+    ManifestRefusal, UploadState,
+};
 pub use entrepot_authz as authz;
 pub use error::{Result, ServiceError};
 pub use link::{RepositoryRef, parse_repository_url};

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod blobs;
 mod connect;
+pub mod container;
 pub mod entity;
 pub mod facts;
 pub mod grants;

@@ -52,6 +52,7 @@ impl AppState {
         })?;
         // Opening the services runs the migrations.
         let services = Services::open(config.service_config()).await?;
+        entrepot_container::spawn_janitor(services.clone(), &config.container);
         let readiness = Readiness::new({
             let services = services.clone();
             move || {
@@ -86,7 +87,10 @@ impl AppState {
             )
             .route("/metrics", web::get().to(entrepot_http::metrics::render));
         cfg.app_data(web::Data::new(self.services.clone()))
-            .configure(entrepot_api::configure);
+            .configure(entrepot_api::configure)
+            .configure(entrepot_container::configure(
+                entrepot_container::ContainerState::new(self.config.container.clone()),
+            ));
         // Each registry front-end's scope (/v2, /npm, /nuget, /rubygems, /maven) is mounted here.
     }
 }

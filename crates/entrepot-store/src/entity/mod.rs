@@ -1,9 +1,13 @@
-//! sea-orm entities, one per table of the initial migration.
+//! sea-orm entities, one per table.
 
 pub mod account;
 pub mod actions_access;
 pub mod blob;
 pub mod collaborator;
+pub mod container_blob_link;
+pub mod container_setting;
+pub mod container_tag;
+pub mod container_upload;
 pub mod membership;
 pub mod org_settings;
 pub mod package;

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of Entrepôt's container registry against the reference registry (Debian's
+# docker-registry, CNCF distribution 2.8), in one run on one machine, so that the ratios stay meaningful on a
+# loaded or virtualised host. Documented in docs/benchmarks.md.
+#
+# Measures: this machine's limits (openssl sha256 speed, dd write with fdatasync); push of one layer of
+# SIZE_MIB (monolithic PUT, and chunked PATCH of CHUNK_MIB chunks); pull of it; manifest GET (wrk) and HEAD (ab)
+# requests per second at 16 and 64 connections; each server's peak RSS (VmHWM).
+#
+# usage: deploy/bench/container.sh            (builds the release binary first unless ENTREPOT_BIN is set)
+# env:   SIZE_MIB=1024 CHUNK_MIB=64 DURATION=10 REQUESTS=20000 WORKDIR=/var/tmp ENTREPOT_BIN=path
+set -euo pipefail
+
+SIZE_MIB=${SIZE_MIB:-1024}
+CHUNK_MIB=${CHUNK_MIB:-64}
+DURATION=${DURATION:-10}
+REQUESTS=${REQUESTS:-20000}
+REF_PORT=${REF_PORT:-15000}
+ENT_PORT=${ENT_PORT:-15001}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+
+for tool in docker-registry wrk ab curl openssl dd sha256sum; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: run WITH_BENCH=1 bash deploy/dev/install-clients.sh" >&2; exit 1; }
+done
+if [[ -z "${ENTREPOT_BIN:-}" ]]; then
+    (cd "$ROOT" && cargo build --release -p entrepot >&2)
+    ENTREPOT_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/entrepot"
+fi
+
+# On disk, not tmpfs: durability is part of what is measured.
+WORK=$(mktemp -d "${WORKDIR:-/var/tmp}/entrepot-bench.XXXXXX")
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+mibps() { awk -v mib="$1" -v s="$2" 'BEGIN { printf "%.0f", mib / s }'; }
+hwm_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+row() { printf '%-34s %14s %14s %8s\n' "$@"; }
+
+echo "== machine: $(nproc) cores; load: $(uptime | sed 's/.*load average: //')"
+SHA=$(openssl speed -evp sha256 -bytes 16384 -seconds 3 2>/dev/null | awk '/^sha256/ { v = $NF } END { sub("k", "", v); printf "%.0f", v * 1000 / 1048576 }')
+dd if=/dev/zero of="$WORK/dd" bs=1M count="$SIZE_MIB" conv=fdatasync 2>"$WORK/dd.log"
+DISK=$(awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") t = $(i - 1) } END { print t }' "$WORK/dd.log")
+DISK=$(mibps "$SIZE_MIB" "$DISK")
+rm -f "$WORK/dd"
+echo "   openssl sha256: $SHA MiB/s; dd write + fdatasync: $DISK MiB/s"
+LIMIT=$(( SHA < DISK ? SHA : DISK ))
+
+echo "== preparing two random layers of $SIZE_MIB MiB"
+head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer1"
+head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer2"
+D1="sha256:$(sha256sum "$WORK/layer1" | cut -d' ' -f1)"
+D2="sha256:$(sha256sum "$WORK/layer2" | cut -d' ' -f1)"
+split -b "${CHUNK_MIB}M" -d -a 4 "$WORK/layer2" "$WORK/chunk."
+
+# The reference registry: filesystem storage, no auth, access log off.
+mkdir -p "$WORK/ref"
+cat >"$WORK/ref.yml" <<EOF
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $WORK/ref}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$REF_PORT}
+EOF
+docker-registry serve "$WORK/ref.yml" >"$WORK/ref.log" 2>&1 &
+REF_PID=$!
+PIDS+=("$REF_PID")
+
+# Entrepôt: embedded SQLite and blob store, a user with a token, logs at warn.
+export ENTREPOT_TELEMETRY__LOG_FILTER=warn
+"$ENTREPOT_BIN" admin --data-dir "$WORK/ent" user create bench >/dev/null
+TOKEN=$("$ENTREPOT_BIN" admin --data-dir "$WORK/ent" token create bench --name bench --scopes read:packages,write:packages,delete:packages)
+"$ENTREPOT_BIN" serve --data-dir "$WORK/ent" --listen "127.0.0.1:$ENT_PORT" >"$WORK/ent.log" 2>&1 &
+ENT_PID=$!
+PIDS+=("$ENT_PID")
+for port in "$REF_PORT" "$ENT_PORT"; do
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+done
+
+# curl with Basic user:PAT for Entrepôt, nothing for the reference.
+auth() { [[ "$1" == "$ENT_PORT" ]] && echo "-ubench:$TOKEN" || echo "-s"; }
+location() { tr -d '\r' | awk 'tolower($1) == "location:" { print $2 }' | tail -1; }
+absolute() { [[ "$2" == http* ]] && echo "$2" || echo "http://127.0.0.1:$1$2"; }
+
+push_monolithic() { # port name file digest
+    local loc
+    loc=$(curl -sS -D - -o /dev/null "$(auth "$1")" -X POST "http://127.0.0.1:$1/v2/$2/blobs/uploads/" | location)
+    loc=$(absolute "$1" "$loc")
+    local sep='?'; [[ "$loc" == *\?* ]] && sep='&'
+    curl -sS -f -o /dev/null "$(auth "$1")" -H 'Expect:' -X PUT -H 'Content-Type: application/octet-stream' -T "$3" "$loc${sep}digest=$4"
+}
+
+push_chunked() { # port name digest
+    local loc start=0 size
+    loc=$(curl -sS -D - -o /dev/null "$(auth "$1")" -X POST "http://127.0.0.1:$1/v2/$2/blobs/uploads/" | location)
+    for chunk in "$WORK"/chunk.*; do
+        loc=$(absolute "$1" "$loc")
+        size=$(stat -c %s "$chunk")
+        loc=$(curl -sS -f -D - -o /dev/null "$(auth "$1")" -H 'Expect:' -X PATCH -H 'Content-Type: application/octet-stream' \
+            -H "Content-Range: $start-$((start + size - 1))" -T "$chunk" "$loc" | location)
+        start=$((start + size))
+    done
+    loc=$(absolute "$1" "$loc")
+    local sep='?'; [[ "$loc" == *\?* ]] && sep='&'
+    curl -sS -f -o /dev/null "$(auth "$1")" -X PUT "$loc${sep}digest=$3"
+}
+
+timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'; }
+
+declare -A R
+for port in "$REF_PORT" "$ENT_PORT"; do
+    sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+    t=$(timed push_monolithic "$port" bench/layer "$WORK/layer1" "$D1"); R[$port,mono]=$(mibps "$SIZE_MIB" "$t")
+    t=$(timed push_chunked "$port" bench/layer "$D2"); R[$port,chunked]=$(mibps "$SIZE_MIB" "$t")
+    R[$port,push_rss]=$(hwm_mib "$( [[ $port == "$REF_PORT" ]] && echo "$REF_PID" || echo "$ENT_PID")")
+    t=$(timed curl -sS -f -o /dev/null "$(auth "$port")" "http://127.0.0.1:$port/v2/bench/layer/blobs/$D1")
+    R[$port,pull]=$(mibps "$SIZE_MIB" "$t")
+done
+
+# A small image for the manifest benchmarks; public on Entrepôt so that both are read anonymously.
+printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}' >"$WORK/config.json"
+DC="sha256:$(sha256sum "$WORK/config.json" | cut -d' ' -f1)"
+SC=$(stat -c %s "$WORK/config.json")
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
+    "$DC" "$SC" "$D1" "$((SIZE_MIB * 1048576))" >"$WORK/manifest.json"
+for port in "$REF_PORT" "$ENT_PORT"; do
+    push_monolithic "$port" bench/layer "$WORK/config.json" "$DC"
+    curl -sS -f -o /dev/null "$(auth "$port")" -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+        --data-binary @"$WORK/manifest.json" "http://127.0.0.1:$port/v2/bench/layer/manifests/v1"
+done
+"$ENTREPOT_BIN" admin --data-dir "$WORK/ent" package set-visibility container bench layer public >/dev/null
+
+ACCEPT='Accept: application/vnd.oci.image.manifest.v1+json'
+for port in "$REF_PORT" "$ENT_PORT"; do
+    url="http://127.0.0.1:$port/v2/bench/layer/manifests/v1"
+    curl -sS -f -o /dev/null -H "$ACCEPT" "$url"
+    for c in 16 64; do
+        R[$port,get$c]=$(wrk -t2 -c"$c" -d"${DURATION}s" -H "$ACCEPT" "$url" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
+        R[$port,head$c]=$(ab -q -k -i -n "$REQUESTS" -c "$c" -H "$ACCEPT" "$url" 2>/dev/null | awk '/Requests per second/ { printf "%.0f", $4 }')
+    done
+done
+R[$REF_PORT,rss]=$(hwm_mib "$REF_PID")
+R[$ENT_PORT,rss]=$(hwm_mib "$ENT_PID")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+echo
+echo "== results ($SIZE_MIB MiB layer, chunks of $CHUNK_MIB MiB; load after: $(uptime | sed 's/.*load average: //'))"
+row "" "reference" "entrepot" "ratio"
+for m in mono chunked pull; do
+    row "$m (MiB/s)" "${R[$REF_PORT,$m]}" "${R[$ENT_PORT,$m]}" "$(ratio "${R[$ENT_PORT,$m]}" "${R[$REF_PORT,$m]}")"
+done
+for m in get16 get64 head16 head64; do
+    row "manifest $m (req/s)" "${R[$REF_PORT,$m]}" "${R[$ENT_PORT,$m]}" "$(ratio "${R[$ENT_PORT,$m]}" "${R[$REF_PORT,$m]}")"
+done
+row "peak RSS after pushes (MiB)" "${R[$REF_PORT,push_rss]}" "${R[$ENT_PORT,push_rss]}" ""
+row "peak RSS overall (MiB)" "${R[$REF_PORT,rss]}" "${R[$ENT_PORT,rss]}" ""
+echo "push vs machine limit (min of sha256 $SHA and disk $DISK = $LIMIT MiB/s): mono $(ratio "${R[$ENT_PORT,mono]}" "$LIMIT"), chunked $(ratio "${R[$ENT_PORT,chunked]}" "$LIMIT")"
