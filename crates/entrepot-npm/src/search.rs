@@ -98,6 +98,8 @@ pub struct Package {
     pub links: Links,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publisher: Option<Publisher>,
+    /// npm 11's result formatter maps over it: always present, the publisher when known.
+    pub maintainers: Vec<Publisher>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -188,6 +190,7 @@ pub fn search(candidates: &[Candidate], query: &Query, time: &str) -> Response {
                 date: candidate.date.clone(),
                 links: candidate.links.clone(),
                 publisher: candidate.publisher.clone(),
+                maintainers: candidate.publisher.iter().cloned().collect(),
             },
             score: Score {
                 final_score: tier.score(),

@@ -11,6 +11,7 @@ mod accounts;
 mod auth;
 mod error;
 mod link;
+mod npm;
 mod packages;
 mod staging;
 mod views;
@@ -28,6 +29,7 @@ pub use auth::{AuthCache, NewTokenRequest};
 pub use entrepot_authz as authz;
 pub use error::{Result, ServiceError};
 pub use link::{RepositoryRef, parse_repository_url};
+pub use npm::{NpmError, NpmResult, Packument, PutOutcome, RenderedDoc};
 pub use packages::{ExistingVersion, GranteeRef, NewFile, PackageKey, PublishRequest};
 pub use staging::StagedBlob;
 pub use views::{
@@ -85,6 +87,7 @@ struct Inner {
     workflow_token_ttl: Duration,
     restore_window: Duration,
     staging: staging::Pins,
+    npm: npm::NpmCaches,
 }
 
 impl Services {
@@ -116,6 +119,7 @@ impl Services {
                 workflow_token_ttl: config.workflow_token_ttl,
                 restore_window: config.restore_window,
                 staging: staging::Pins::default(),
+                npm: npm::NpmCaches::new(config.token_cache_ttl),
             }),
         }
     }

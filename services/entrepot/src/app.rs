@@ -88,6 +88,7 @@ impl AppState {
         cfg.app_data(web::Data::new(self.services.clone()))
             .configure(entrepot_api::configure);
         // Each registry front-end's scope (/v2, /npm, /nuget, /rubygems, /maven) is mounted here.
+        cfg.configure(entrepot_npm_registry::configure(self.config.npm));
     }
 }
 

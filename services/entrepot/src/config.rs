@@ -44,6 +44,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "shutdown_timeout_secs",
     "restore_window_days",
     "telemetry",
+    "npm",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +75,8 @@ pub struct Config {
     /// How long a deleted package or version stays restorable.
     pub restore_window_days: u64,
     pub telemetry: TelemetryConfig,
+    /// The npm registry (`[npm]`).
+    pub npm: entrepot_npm_registry::NpmConfig,
 }
 
 impl Default for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             shutdown_timeout_secs: 30,
             restore_window_days: 30,
             telemetry: TelemetryConfig::default(),
+            npm: entrepot_npm_registry::NpmConfig::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod actions_access;
 pub mod blob;
 pub mod collaborator;
 pub mod membership;
+pub mod npm_package;
 pub mod org_settings;
 pub mod package;
 pub mod package_file;
