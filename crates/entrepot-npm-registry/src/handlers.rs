@@ -150,7 +150,7 @@ async fn read_body(mut payload: web::Payload, limit: u64) -> Result<BytesMut, Np
     Ok(body)
 }
 
-fn header_str<'r>(req: &'r HttpRequest, name: header::HeaderName) -> &'r str {
+fn header_str(req: &HttpRequest, name: header::HeaderName) -> &str {
     req.headers()
         .get(name)
         .and_then(|value| value.to_str().ok())

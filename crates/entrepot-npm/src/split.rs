@@ -149,18 +149,16 @@ impl Splitter {
                             *key = None;
                         }
                     }
-                    b':' => {
-                        if self.key_done {
-                            let raw = std::mem::take(&mut self.key);
-                            let name = serde_json::from_slice::<String>(
-                                &[b"\"".as_slice(), &raw, b"\""].concat(),
-                            )
-                            .unwrap_or_default();
-                            if let Some(Frame::Object { key }) = self.stack.last_mut() {
-                                *key = Some(name);
-                            }
-                            self.key_done = false;
+                    b':' if self.key_done => {
+                        let raw = std::mem::take(&mut self.key);
+                        let name = serde_json::from_slice::<String>(
+                            &[b"\"".as_slice(), &raw, b"\""].concat(),
+                        )
+                        .unwrap_or_default();
+                        if let Some(Frame::Object { key }) = self.stack.last_mut() {
+                            *key = Some(name);
                         }
+                        self.key_done = false;
                     }
                     b'"' => {
                         let expecting_key =
