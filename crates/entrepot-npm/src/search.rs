@@ -367,6 +367,7 @@ mod tests {
                         "date": "2026-11-21T05:00:48.256Z",
                         "links": {"npm": "https://pk.example/acme/lib"},
                         "publisher": {"username": "alice"},
+                        "maintainers": [{"username": "alice"}],
                     },
                     "score": {"final": 1.0, "detail": {"quality": 1.0, "popularity": 0.0, "maintenance": 0.0}},
                     "searchScore": 1.0,
