@@ -188,21 +188,10 @@ fn latest<'a>(doc: &'a PackageDoc, versions: &[&'a StoredVersion]) -> Option<&'a
         .or_else(|| versions.last().copied())
 }
 
-/// The full document (`application/json`).
-pub fn full(doc: &PackageDoc) -> Value {
-    let versions = sorted(&doc.versions);
-    let mut out = Map::new();
-    out.insert("_id".into(), Value::String(doc.name.full()));
-    out.insert("name".into(), Value::String(doc.name.full()));
-    out.insert("dist-tags".into(), json!(doc.dist_tags));
-    let mut rendered = Map::new();
+/// `time`: each version's publish time, `created` and `modified`.
+fn time(doc: &PackageDoc, versions: &[&StoredVersion]) -> Value {
     let mut time = BTreeMap::new();
-    for stored in &versions {
-        let mut object = served_version(doc, stored);
-        for field in OMITTED_FROM_FULL_VERSIONS {
-            object.remove(*field);
-        }
-        rendered.insert(stored.version.clone(), Value::Object(object));
+    for stored in versions {
         time.insert(stored.version.clone(), stored.published.clone());
     }
     let created = versions
@@ -212,8 +201,26 @@ pub fn full(doc: &PackageDoc) -> Value {
         .unwrap_or(&doc.modified);
     time.insert("created".into(), created.to_owned());
     time.insert("modified".into(), doc.modified.clone());
+    json!(time)
+}
+
+/// The full document (`application/json`).
+pub fn full(doc: &PackageDoc) -> Value {
+    let versions = sorted(&doc.versions);
+    let mut out = Map::new();
+    out.insert("_id".into(), Value::String(doc.name.full()));
+    out.insert("name".into(), Value::String(doc.name.full()));
+    out.insert("dist-tags".into(), json!(doc.dist_tags));
+    let mut rendered = Map::new();
+    for stored in &versions {
+        let mut object = served_version(doc, stored);
+        for field in OMITTED_FROM_FULL_VERSIONS {
+            object.remove(*field);
+        }
+        rendered.insert(stored.version.clone(), Value::Object(object));
+    }
     out.insert("versions".into(), Value::Object(rendered));
-    out.insert("time".into(), json!(time));
+    out.insert("time".into(), time(doc, &versions));
     if let Some(latest) = latest(doc, &versions) {
         for field in TOP_LEVEL_FROM_LATEST {
             if let Some(value) = latest.object.get(*field) {
@@ -227,11 +234,13 @@ pub fn full(doc: &PackageDoc) -> Value {
     Value::Object(out)
 }
 
-/// The abbreviated document (`application/vnd.npm.install-v1+json`): exactly `name`, `modified`, `dist-tags` and
-/// `versions` with [`ABBREVIATED_VERSION_FIELDS`].
+/// The abbreviated document (`application/vnd.npm.install-v1+json`): exactly `name`, `modified`, `dist-tags`,
+/// `time` (pnpm's time-based resolution reads it; Verdaccio sends it too) and `versions` with
+/// [`ABBREVIATED_VERSION_FIELDS`].
 pub fn abbreviated(doc: &PackageDoc) -> Value {
+    let versions = sorted(&doc.versions);
     let mut rendered = Map::new();
-    for stored in sorted(&doc.versions) {
+    for stored in &versions {
         let served = served_version(doc, stored);
         let kept: Map<String, Value> = served
             .into_iter()
@@ -243,6 +252,7 @@ pub fn abbreviated(doc: &PackageDoc) -> Value {
         "name": doc.name.full(),
         "modified": doc.modified,
         "dist-tags": doc.dist_tags,
+        "time": time(doc, &versions),
         "versions": rendered,
     })
 }
@@ -325,7 +335,7 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(top, ["dist-tags", "modified", "name", "versions"]);
+        assert_eq!(top, ["dist-tags", "modified", "name", "time", "versions"]);
         let versions = doc["versions"].as_object().unwrap();
         let mut keys: Vec<&str> = versions.keys().map(String::as_str).collect();
         keys.sort_unstable();

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 use thiserror::Error;
 
 use crate::name::PackageName;
+use crate::split::{AttachmentDataError, SplitBody};
 use crate::tags::{DistTags, TagError, validate_tag};
 use crate::tarball::{self, TarballError};
 
@@ -161,7 +162,19 @@ pub fn parse_publish(
 ) -> Result<Publish, PublishError> {
     let doc = parse_body(body)?;
     check_body_name(url_name, &doc)?;
-    publish_from_doc(url_name, &doc, limits)
+    publish_from_doc(url_name, &doc, limits, None)
+}
+
+/// [`parse_publish`] for a body split as it streamed in.
+pub fn parse_publish_split(
+    url_name: &PackageName,
+    split: SplitBody,
+    limits: Limits,
+) -> Result<Publish, PublishError> {
+    let doc = parse_body(&split.skeleton)?;
+    check_body_name(url_name, &doc)?;
+    let predecoded = split.attachments.into_iter().next();
+    publish_from_doc(url_name, &doc, limits, predecoded)
 }
 
 pub(crate) fn parse_body(body: &[u8]) -> Result<Map<String, Value>, PublishError> {
@@ -186,10 +199,15 @@ pub(crate) fn check_body_name(
     Ok(())
 }
 
+/// The attachment's bytes when the body was split as it streamed in ([`crate::split`]): `None` decodes the
+/// `data` of the document itself.
+pub(crate) type Predecoded = Option<Result<Vec<u8>, AttachmentDataError>>;
+
 pub(crate) fn publish_from_doc(
     name: &PackageName,
     doc: &Map<String, Value>,
     limits: Limits,
+    predecoded: Predecoded,
 ) -> Result<Publish, PublishError> {
     let versions = object(doc, "versions")?;
     let Some((key, version_object)) = only(versions) else {
@@ -234,7 +252,10 @@ pub(crate) fn publish_from_doc(
             tarball_filename,
         ));
     }
-    let tarball = decode_attachment(attachment, limits)?;
+    let tarball = match predecoded {
+        None => decode_attachment(attachment, limits)?,
+        Some(decoded) => predecoded_attachment(attachment, decoded, limits)?,
+    };
 
     let dist = version_object
         .get("dist")
@@ -332,6 +353,36 @@ pub(crate) fn canonical_version(raw: &str) -> Result<String, PublishError> {
         Ok(version) if version.to_string() == raw => Ok(raw.to_owned()),
         _ => Err(PublishError::InvalidVersion(raw.to_owned())),
     }
+}
+
+/// Checks the bytes decoded while the body streamed in against the attachment's declared length.
+fn predecoded_attachment(
+    attachment: &Value,
+    decoded: Result<Vec<u8>, AttachmentDataError>,
+    limits: Limits,
+) -> Result<Vec<u8>, PublishError> {
+    let declared = attachment
+        .get("length")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| PublishError::Malformed("attachment has no numeric length".into()))?;
+    let too_large = PublishError::TooLarge {
+        limit: limits.max_tarball_bytes,
+    };
+    if declared > limits.max_tarball_bytes {
+        return Err(too_large);
+    }
+    let bytes = match decoded {
+        Ok(bytes) => bytes,
+        Err(AttachmentDataError::InvalidBase64) => return Err(PublishError::InvalidBase64),
+        Err(AttachmentDataError::TooLarge) => return Err(too_large),
+    };
+    if bytes.len() as u64 != declared {
+        return Err(PublishError::LengthMismatch {
+            declared,
+            actual: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
 }
 
 fn decode_attachment(attachment: &Value, limits: Limits) -> Result<Vec<u8>, PublishError> {

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::name::PackageName;
 use crate::publish::{self, Limits, Publish, PublishError};
+use crate::split::SplitBody;
 
 /// What a `PUT` of the packument asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +36,29 @@ pub fn classify_put(
     stored: &BTreeMap<String, Option<String>>,
     limits: Limits,
 ) -> Result<PutAction, PublishError> {
+    classify(url_name, body, None, stored, limits)
+}
+
+/// [`classify_put`] for a body split as it streamed in ([`crate::split`]).
+pub fn classify_split(
+    url_name: &PackageName,
+    split: SplitBody,
+    stored: &BTreeMap<String, Option<String>>,
+    limits: Limits,
+) -> Result<PutAction, PublishError> {
+    let predecoded = split.attachments.into_iter().next();
+    classify(url_name, &split.skeleton, Some(predecoded), stored, limits)
+}
+
+/// `predecoded`: `None` when the body still holds its attachment data; `Some(first attachment)` when it was
+/// split off.
+fn classify(
+    url_name: &PackageName,
+    body: &[u8],
+    predecoded: Option<publish::Predecoded>,
+    stored: &BTreeMap<String, Option<String>>,
+    limits: Limits,
+) -> Result<PutAction, PublishError> {
     let doc = publish::parse_body(body)?;
     publish::check_body_name(url_name, &doc)?;
     let has_attachments = doc
@@ -53,7 +77,10 @@ pub fn classify_put(
     if has_attachments || !new.is_empty() {
         // A publish body from npm holds only the new version; a body that also repeats stored ones is a client
         // mixing operations, refused like any other count mismatch.
-        return publish::publish_from_doc(url_name, &doc, limits)
+        // Split, but no data string was found: the document's own (missing or non-string) `data` is then refused
+        // by the usual checks.
+        let predecoded = predecoded.flatten();
+        return publish::publish_from_doc(url_name, &doc, limits, predecoded)
             .map(|publish| PutAction::Publish(Box::new(publish)));
     }
     if versions.is_empty() {

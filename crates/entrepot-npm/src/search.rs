@@ -98,6 +98,8 @@ pub struct Package {
     pub links: Links,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publisher: Option<Publisher>,
+    /// npm 11's result formatter maps over it: always present, the publisher when known.
+    pub maintainers: Vec<Publisher>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -188,6 +190,7 @@ pub fn search(candidates: &[Candidate], query: &Query, time: &str) -> Response {
                 date: candidate.date.clone(),
                 links: candidate.links.clone(),
                 publisher: candidate.publisher.clone(),
+                maintainers: candidate.publisher.iter().cloned().collect(),
             },
             score: Score {
                 final_score: tier.score(),
@@ -364,6 +367,7 @@ mod tests {
                         "date": "2026-11-21T05:00:48.256Z",
                         "links": {"npm": "https://pk.example/acme/lib"},
                         "publisher": {"username": "alice"},
+                        "maintainers": [{"username": "alice"}],
                     },
                     "score": {"final": 1.0, "detail": {"quality": 1.0, "popularity": 0.0, "maintenance": 0.0}},
                     "searchScore": 1.0,

@@ -108,7 +108,7 @@ impl Services {
         })
     }
 
-    async fn authenticate_token(&self, candidate: &Secret) -> Result<Principal> {
+    pub(crate) async fn authenticate_token(&self, candidate: &Secret) -> Result<Principal> {
         let Ok(parsed) = token::parse(candidate.expose()) else {
             return Ok(Principal::InvalidCredentials);
         };

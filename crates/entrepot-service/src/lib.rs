@@ -12,6 +12,7 @@ mod auth;
 mod container;
 mod error;
 mod link;
+mod npm;
 mod packages;
 mod staging;
 mod views;
@@ -33,6 +34,7 @@ pub use container::{
 pub use entrepot_authz as authz;
 pub use error::{Result, ServiceError};
 pub use link::{RepositoryRef, parse_repository_url};
+pub use npm::{NpmError, NpmResult, Packument, PutOutcome, RenderedDoc};
 pub use packages::{ExistingVersion, GranteeRef, NewFile, PackageKey, PublishRequest};
 pub use staging::StagedBlob;
 pub use views::{
@@ -90,6 +92,7 @@ struct Inner {
     workflow_token_ttl: Duration,
     restore_window: Duration,
     staging: staging::Pins,
+    npm: npm::NpmCaches,
 }
 
 impl Services {
@@ -121,6 +124,7 @@ impl Services {
                 workflow_token_ttl: config.workflow_token_ttl,
                 restore_window: config.restore_window,
                 staging: staging::Pins::default(),
+                npm: npm::NpmCaches::new(config.token_cache_ttl),
             }),
         }
     }

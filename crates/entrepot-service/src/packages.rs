@@ -90,6 +90,30 @@ pub(crate) struct Resolved {
     pub(crate) package: package::Model,
 }
 
+/// Work a registry adds to the publish transaction, after the version row is written (npm: dist-tags and the
+/// packument revision), so that it commits or rolls back with the version.
+pub(crate) trait PublishHook: Sync {
+    fn after_version<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        package: &'a package::Model,
+        version: &'a package_version::Model,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
+}
+
+struct NoHook;
+
+impl PublishHook for NoHook {
+    fn after_version<'a>(
+        &'a self,
+        _txn: &'a DatabaseTransaction,
+        _package: &'a package::Model,
+        _version: &'a package_version::Model,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
 /// A grantee of a package's access list, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GranteeRef {
@@ -276,7 +300,7 @@ impl Services {
         Ok(VersionView::from(&row))
     }
 
-    async fn live_version(
+    pub(crate) async fn live_version(
         &self,
         resolved: &Resolved,
         version: &str,
@@ -358,7 +382,19 @@ impl Services {
         principal: &Principal,
         request: PublishRequest,
     ) -> Result<(PackageView, VersionView)> {
-        let outcome = self.publish_retrying_a_race(principal, &request).await;
+        self.publish_with(principal, request, &NoHook).await
+    }
+
+    /// [`Services::publish`] with a registry's own work in the same transaction.
+    pub(crate) async fn publish_with(
+        &self,
+        principal: &Principal,
+        request: PublishRequest,
+        hook: &dyn PublishHook,
+    ) -> Result<(PackageView, VersionView)> {
+        let outcome = self
+            .publish_retrying_a_race(principal, &request, hook)
+            .await;
         if outcome.is_err() {
             let staged: Vec<&StagedBlob> = request.files.iter().map(|file| &file.blob).collect();
             self.discard_staged(&staged).await;
@@ -370,14 +406,15 @@ impl Services {
         &self,
         principal: &Principal,
         request: &PublishRequest,
+        hook: &dyn PublishHook,
     ) -> Result<(PackageView, VersionView)> {
         let existed = self.lookup(&request.key).await?.is_some();
-        match self.publish_once(principal, request).await {
+        match self.publish_once(principal, request, hook).await {
             // Two first publishes of one name raced and the other created the package: publish into it.
             Err(ServiceError::Conflict(_))
                 if !existed && self.lookup(&request.key).await?.is_some() =>
             {
-                self.publish_once(principal, request).await
+                self.publish_once(principal, request, hook).await
             }
             other => other,
         }
@@ -387,6 +424,7 @@ impl Services {
         &self,
         principal: &Principal,
         request: &PublishRequest,
+        hook: &dyn PublishHook,
     ) -> Result<(PackageView, VersionView)> {
         let key = &request.key;
         let Some(owner) = accounts::by_login(self.db(), &key.owner).await? else {
@@ -434,6 +472,7 @@ impl Services {
         let version = self
             .write_version(&txn, principal, &package, request)
             .await?;
+        hook.after_version(&txn, &package, &version).await?;
         packages::update(&txn, package.clone()).await?;
         txn.commit().await?;
         drop(_write);

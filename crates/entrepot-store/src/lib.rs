@@ -11,6 +11,7 @@ pub mod container;
 pub mod entity;
 pub mod facts;
 pub mod grants;
+pub mod npm;
 pub mod orgs;
 pub mod packages;
 pub mod repos;

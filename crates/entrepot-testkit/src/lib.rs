@@ -5,6 +5,7 @@
 //! half of a test fails under CI (`CI` set) or with `ENTREPOT_REQUIRE_POSTGRES=1`, and is skipped with a loud
 //! message otherwise, so `cargo test` still works on a laptop without PostgreSQL.
 
+pub mod npm;
 pub mod world;
 
 use std::future::Future;

@@ -92,6 +92,7 @@ impl AppState {
                 entrepot_container::ContainerState::new(self.config.container.clone()),
             ));
         // Each registry front-end's scope (/v2, /npm, /nuget, /rubygems, /maven) is mounted here.
+        cfg.configure(entrepot_npm_registry::configure(self.config.npm));
     }
 }
 

@@ -45,6 +45,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "restore_window_days",
     "telemetry",
     "container",
+    "npm",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +78,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// The container registry (`/v2/`, `/token`).
     pub container: entrepot_container::ContainerConfig,
+    /// The npm registry (`[npm]`).
+    pub npm: entrepot_npm_registry::NpmConfig,
 }
 
 impl Default for Config {
@@ -94,6 +97,7 @@ impl Default for Config {
             restore_window_days: 30,
             telemetry: TelemetryConfig::default(),
             container: entrepot_container::ContainerConfig::default(),
+            npm: entrepot_npm_registry::NpmConfig::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod container_setting;
 pub mod container_tag;
 pub mod container_upload;
 pub mod membership;
+pub mod npm_package;
 pub mod org_settings;
 pub mod package;
 pub mod package_file;
