@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
+mod m0004_maven;
 
 /// Every migration, in order. The server runs them at start; `entrepot migrate` runs them alone.
 #[derive(Debug)]
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0004_maven::Migration),
+        ]
     }
 }

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub use entrepot_testkit::world::World;
 use entrepot_service::{ServiceConfig, Services};
+pub use entrepot_testkit::world::World;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entrepot");
 
@@ -29,7 +29,8 @@ fn clients_required() -> bool {
 fn clients_dir() -> PathBuf {
     match std::env::var_os("ENTREPOT_CLIENTS") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/entrepot/clients"),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/entrepot/clients"),
     }
     .join("bin")
 }
@@ -38,7 +39,11 @@ fn clients_dir() -> PathBuf {
 /// elsewhere (`None`); install them with `bash deploy/dev/install-clients.sh`.
 pub fn client(name: &str) -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).map(|dir| dir.join(name)).collect::<Vec<_>>())
+        .map(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     let found = on_path
         .into_iter()
@@ -80,7 +85,10 @@ pub fn ok(command: &mut Command) -> String {
 /// Runs a command that must fail; returns stdout and stderr together, for the error message.
 pub fn fails(command: &mut Command) -> String {
     let output = run(command);
-    assert!(!output.status.success(), "the command succeeded but should not have: {command:?}");
+    assert!(
+        !output.status.success(),
+        "the command succeeded but should not have: {command:?}"
+    );
     format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -115,7 +123,10 @@ impl Server {
             .enable_all()
             .build()
             .expect("runtime");
-        let database_url = format!("sqlite://{}?mode=rwc", data.path().join("entrepot.db").display());
+        let database_url = format!(
+            "sqlite://{}?mode=rwc",
+            data.path().join("entrepot.db").display()
+        );
         let services = runtime
             .block_on(Services::open(ServiceConfig::new(
                 database_url,
@@ -130,7 +141,10 @@ impl Server {
             world,
             runtime,
             child: None,
-            env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         server.spawn();
         server
@@ -189,7 +203,9 @@ impl Server {
     fn stop(&mut self, crash: bool) {
         if let Some(mut child) = self.child.take() {
             let signal = if crash { "-KILL" } else { "-TERM" };
-            let _ = Command::new("kill").args([signal, &child.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status();
             let _ = child.wait();
         }
     }
@@ -243,7 +259,8 @@ impl Drop for Server {
 /// The status of a plain GET, or `None` when nothing answers.
 pub fn http_status(port: u16, path: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).ok()?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;

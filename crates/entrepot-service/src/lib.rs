@@ -11,6 +11,7 @@ mod accounts;
 mod auth;
 mod error;
 mod link;
+mod maven;
 mod packages;
 mod staging;
 mod views;
@@ -28,6 +29,7 @@ pub use auth::{AuthCache, NewTokenRequest};
 pub use entrepot_authz as authz;
 pub use error::{Result, ServiceError};
 pub use link::{RepositoryRef, parse_repository_url};
+pub use maven::{ChecksumAlgorithm, FileDeploy};
 pub use packages::{ExistingVersion, GranteeRef, NewFile, PackageKey, PublishRequest};
 pub use staging::StagedBlob;
 pub use views::{

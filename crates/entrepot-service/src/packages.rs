@@ -85,9 +85,9 @@ pub struct PublishRequest {
 
 /// A package resolved and authorized for one operation.
 #[derive(Debug)]
-struct Resolved {
-    owner: account::Model,
-    package: package::Model,
+pub(crate) struct Resolved {
+    pub(crate) owner: account::Model,
+    pub(crate) package: package::Model,
 }
 
 /// A grantee of a package's access list, by name.
@@ -102,12 +102,15 @@ impl Services {
         self.inner.policy.scoping(package_type)
     }
 
-    fn missing(&self, principal: &Principal, package_type: PackageType) -> ServiceError {
+    pub(crate) fn missing(&self, principal: &Principal, package_type: PackageType) -> ServiceError {
         ServiceError::Denied(deny_missing(&self.inner.policy, principal, package_type))
     }
 
     /// The owner account and live package a key names, checking the repository of repository-scoped packages.
-    async fn lookup(&self, key: &PackageKey) -> Result<Option<(account::Model, package::Model)>> {
+    pub(crate) async fn lookup(
+        &self,
+        key: &PackageKey,
+    ) -> Result<Option<(account::Model, package::Model)>> {
         let Some(owner) = accounts::by_login(self.db(), &key.owner).await? else {
             return Ok(None);
         };
@@ -128,7 +131,7 @@ impl Services {
         Ok(Some((owner, package)))
     }
 
-    async fn package_facts(
+    pub(crate) async fn package_facts(
         &self,
         principal: &Principal,
         owner: &account::Model,
@@ -139,7 +142,7 @@ impl Services {
     }
 
     /// Resolves a key and asks the core for `op`; a missing package is refused as the core says.
-    async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         principal: &Principal,
         key: &PackageKey,
@@ -273,7 +276,7 @@ impl Services {
         Ok(VersionView::from(&row))
     }
 
-    async fn live_version(
+    pub(crate) async fn live_version(
         &self,
         resolved: &Resolved,
         version: &str,

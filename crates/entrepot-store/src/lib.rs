@@ -10,6 +10,7 @@ mod connect;
 pub mod entity;
 pub mod facts;
 pub mod grants;
+pub mod maven;
 pub mod orgs;
 pub mod packages;
 pub mod repos;

@@ -88,6 +88,8 @@ impl AppState {
         cfg.app_data(web::Data::new(self.services.clone()))
             .configure(entrepot_api::configure);
         // Each registry front-end's scope (/v2, /npm, /nuget, /rubygems, /maven) is mounted here.
+        let maven = self.config.maven.clone();
+        cfg.configure(|cfg| entrepot_maven_registry::configure(cfg, maven));
     }
 }
 

@@ -44,6 +44,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "shutdown_timeout_secs",
     "restore_window_days",
     "telemetry",
+    "maven",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +75,8 @@ pub struct Config {
     /// How long a deleted package or version stays restorable.
     pub restore_window_days: u64,
     pub telemetry: TelemetryConfig,
+    /// The Maven and Gradle registry (`/maven/`).
+    pub maven: entrepot_maven_registry::MavenConfig,
 }
 
 impl Default for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             shutdown_timeout_secs: 30,
             restore_window_days: 30,
             telemetry: TelemetryConfig::default(),
+            maven: entrepot_maven_registry::MavenConfig::default(),
         }
     }
 }

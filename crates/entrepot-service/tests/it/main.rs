@@ -1,6 +1,7 @@
 //! Service-level tests; every test body runs on SQLite and on PostgreSQL (see `entrepot_testkit::on_both`).
 
 mod accounts;
+mod maven;
 mod publish;
 mod settings;
 mod support;
