@@ -169,8 +169,15 @@ fn maven_deploys_releases_and_snapshots_and_resolves_them() {
     .unwrap();
     ok(&mut mvn(&bin, &home, &max, &util, &["deploy"]));
 
-    // deploy-file: a jar with a generated POM.
+    // deploy-file: a plain jar (no POM inside, which deploy-file would use), with a generated POM.
     let jar = hello.join("target/hello-1.0.0.jar");
+    let plain = home.join("hello-file.jar");
+    ok(Command::new("jar")
+        .arg("cf")
+        .arg(&plain)
+        .arg("-C")
+        .arg(hello.join("target/classes"))
+        .arg("."));
     ok(&mut mvn(
         &bin,
         &home,
@@ -178,7 +185,7 @@ fn maven_deploys_releases_and_snapshots_and_resolves_them() {
         &home,
         &[
             "deploy:deploy-file",
-            &format!("-Dfile={}", jar.display()),
+            &format!("-Dfile={}", plain.display()),
             "-DgroupId=com.example",
             "-DartifactId=hello-file",
             "-Dversion=2.0.0",
@@ -290,7 +297,9 @@ fn maven_deploys_releases_and_snapshots_and_resolves_them() {
         "package com.example; public class Hello { public static String greet() { return \"changed\"; } }",
     )
     .unwrap();
-    let output = fails(&mut mvn(&bin, &home, &max, &hello, &["clean", "deploy"]));
+    // (Debian has no clean plugin installed: remove the build output by hand.)
+    std::fs::remove_dir_all(hello.join("target")).unwrap();
+    let output = fails(&mut mvn(&bin, &home, &max, &hello, &["deploy"]));
     assert!(output.contains("409"), "{output}");
     let (_, sha1_after) = get(
         &format!("{base}/hello/1.0.0/hello-1.0.0.jar.sha1"),

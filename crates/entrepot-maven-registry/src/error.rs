@@ -115,6 +115,10 @@ impl ResponseError for MavenError {
                 internal_error_message(RequestId::current().as_ref())
             ));
         }
+        if self.status == StatusCode::BAD_REQUEST || self.status == StatusCode::CONFLICT {
+            // What the client did wrong is only shown to its user if the client prints bodies (Maven does not).
+            tracing::info!(status = self.status.as_u16(), message = %self.message, "request refused");
+        }
         response.body(format!("{}\n", self.message))
     }
 }

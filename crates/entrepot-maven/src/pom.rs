@@ -105,6 +105,22 @@ mod tests {
         assert!(parse_for(POM, &coords, "1.1.0-SNAPSHOT").is_ok());
     }
 
+    /// What `mvn deploy:deploy-file` generates (maven-deploy-plugin 3.0.0).
+    #[test]
+    fn reads_a_generated_pom() {
+        let pom = br#"<?xml version="1.0" encoding="UTF-8"?>
+<project xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd" xmlns="http://maven.apache.org/POM/4.0.0"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>com.example</groupId>
+  <artifactId>hello-file</artifactId>
+  <version>2.0.0</version>
+</project>
+"#;
+        let coords = Coordinates::new("com.example", "hello-file");
+        parse_for(pom, &coords, "2.0.0").unwrap();
+    }
+
     #[test]
     fn inherits_from_parent() {
         let pom = br#"<project><parent><groupId>org.p</groupId><artifactId>parent</artifactId><version>3</version></parent>
