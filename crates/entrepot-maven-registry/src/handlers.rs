@@ -240,6 +240,8 @@ async fn get_file(
             .await?;
         response.insert_header((header::ETAG, format!("\"{}\"", stat.sha256)));
         response.insert_header((header::LAST_MODIFIED, http_date(stat.created_at)));
+        // The encoder writes Content-Length from the body's size on the wire; the header is for in-process callers.
+        response.insert_header((header::CONTENT_LENGTH, stat.size));
         return Ok(response.body(HeadBody(stat.size)));
     }
     let opened = services
