@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_container;
 mod m0003_npm;
+mod m0004_maven;
 
 /// Every migration, in order. The server runs them at start; `entrepot migrate` runs them alone.
 #[derive(Debug)]
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_container::Migration),
             Box::new(m0003_npm::Migration),
+            Box::new(m0004_maven::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ mod container;
 mod error;
 mod link;
 mod npm;
+mod maven;
 mod packages;
 mod staging;
 mod views;
@@ -35,6 +36,7 @@ pub use entrepot_authz as authz;
 pub use error::{Result, ServiceError};
 pub use link::{RepositoryRef, parse_repository_url};
 pub use npm::{NpmError, NpmResult, Packument, PutOutcome, RenderedDoc};
+pub use maven::{ChecksumAlgorithm, FileDeploy};
 pub use packages::{ExistingVersion, GranteeRef, NewFile, PackageKey, PublishRequest};
 pub use staging::StagedBlob;
 pub use views::{

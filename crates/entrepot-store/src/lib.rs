@@ -12,6 +12,7 @@ pub mod entity;
 pub mod facts;
 pub mod grants;
 pub mod npm;
+pub mod maven;
 pub mod orgs;
 pub mod packages;
 pub mod repos;

@@ -93,6 +93,8 @@ impl AppState {
             ));
         // Each registry front-end's scope (/v2, /npm, /nuget, /rubygems, /maven) is mounted here.
         cfg.configure(entrepot_npm_registry::configure(self.config.npm));
+        let maven = self.config.maven.clone();
+        cfg.configure(|cfg| entrepot_maven_registry::configure(cfg, maven));
     }
 }
 

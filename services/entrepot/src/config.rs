@@ -46,6 +46,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "telemetry",
     "container",
     "npm",
+    "maven",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +81,8 @@ pub struct Config {
     pub container: entrepot_container::ContainerConfig,
     /// The npm registry (`[npm]`).
     pub npm: entrepot_npm_registry::NpmConfig,
+    /// The Maven and Gradle registry (`/maven/`).
+    pub maven: entrepot_maven_registry::MavenConfig,
 }
 
 impl Default for Config {
@@ -98,6 +101,7 @@ impl Default for Config {
             telemetry: TelemetryConfig::default(),
             container: entrepot_container::ContainerConfig::default(),
             npm: entrepot_npm_registry::NpmConfig::default(),
+            maven: entrepot_maven_registry::MavenConfig::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod npm;
+mod maven;
 mod publish;
 mod settings;
 mod support;

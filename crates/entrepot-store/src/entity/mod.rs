@@ -3,6 +3,7 @@
 pub mod account;
 pub mod actions_access;
 pub mod blob;
+pub mod blob_checksum;
 pub mod collaborator;
 pub mod container_blob_link;
 pub mod container_setting;
