@@ -26,6 +26,8 @@ for tool in nginx wrk ab curl openssl; do
 done
 
 WORK=$(mktemp -d /tmp/entrepot-bench-maven.XXXXXX)
+# nginx's workers drop root for an unprivileged user, who must be able to read the tree.
+chmod 755 "$WORK"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -62,6 +64,7 @@ mkdir -p "$STATIC/$DIR" "$WORK/nginx/logs"
 for path in "$DIR/bench-1.0.0.jar" "$DIR/bench-1.0.0.jar.sha1" "$DIR/bench-1.0.0.pom" "com/example/bench/maven-metadata.xml"; do
   curl -fs -H "$AUTH" "$BASE/$path" -o "$STATIC/$path"
 done
+chmod -R a+rX "$WORK/static"
 cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes $WORKERS;
 daemon off;
