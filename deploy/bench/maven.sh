@@ -83,6 +83,9 @@ PIDS+=($!)
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$NGINX_PORT/maven/bench/web/$DIR/bench-1.0.0.pom" >/dev/null && break; sleep 0.1; done
 cmp <(curl -fs "http://127.0.0.1:$NGINX_PORT/maven/bench/web/$DIR/bench-1.0.0.jar") "$WORK/bench-1.0.0.jar"
 cmp <(curl -fs -H "$AUTH" "$BASE/$DIR/bench-1.0.0.jar") "$WORK/bench-1.0.0.jar"
+# HEAD answers the size without a body.
+curl -fsI -H "$AUTH" "$BASE/$DIR/bench-1.0.0.jar" | grep -qi '^content-length: 1048576' \
+  || { echo "HEAD does not report the jar's size" >&2; exit 1; }
 
 NGINX="http://127.0.0.1:$NGINX_PORT/maven/bench/web"
 rps_wrk() { wrk -t2 -c"$1" -d"${DURATION}s" -H "$AUTH" "$2" | awk '/Requests\/sec/ {print $2}'; }
