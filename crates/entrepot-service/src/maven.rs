@@ -109,7 +109,12 @@ impl Services {
             .await
             .map_err(|error| ServiceError::Internal(format!("the sha1 task failed: {error}")))?;
         let sha256 = staged.info.sha256.clone();
-        if let Err(error) = maven::record_checksums(self.db(), &sha256, None, Some(&sha1)).await {
+        let recorded = {
+            // SQLite has one writer; every write takes the store's lock rather than risk SQLITE_BUSY.
+            let _write = self.store().write_guard().await;
+            maven::record_checksums(self.db(), &sha256, None, Some(&sha1)).await
+        };
+        if let Err(error) = recorded {
             self.discard_staged(&[&staged]).await;
             return Err(error.into());
         }
