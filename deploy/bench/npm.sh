@@ -151,7 +151,8 @@ hyperfine --runs "$RUNS" --warmup 1 \
   -n 'entrepot, no token' "cd $WORK/install-ep-anon && NPM_CONFIG_USERCONFIG=.npmrc npm_config_cache=./cache npm install --no-audit --prefer-online >/dev/null" \
   -n 'verdaccio, token' "cd $WORK/install-vd-token && NPM_CONFIG_USERCONFIG=.npmrc npm_config_cache=./cache npm install --no-audit --prefer-online >/dev/null" \
   -n 'verdaccio, no token' "cd $WORK/install-vd-anon && NPM_CONFIG_USERCONFIG=.npmrc npm_config_cache=./cache npm install --no-audit --prefer-online >/dev/null"
-ls "$WORK/install-ep-token/node_modules/@bench" | wc -l | xargs echo "packages installed from entrepot:"
+(cd "$WORK/install-ep-token" && NPM_CONFIG_USERCONFIG=.npmrc npm_config_cache=./cache npm install --no-audit >/dev/null)
+echo "packages installed from entrepot: $(ls "$WORK/install-ep-token/node_modules/@bench" | wc -l)"
 
 say "a ${BIG_MB} MB publish, then peak RSS (VmHWM) over the whole run"
 time pub "http://$EP/npm" "$EP_TOKEN" big @bench/huge "$BIG_MB"

@@ -235,6 +235,7 @@ async fn put(
     // The tarball is decoded as the body streams in; only the JSON around it is kept as text.
     let mut payload = payload;
     let mut splitter = Splitter::new(config.max_tarball_bytes);
+    splitter.expect_body_len(declared);
     let mut received: u64 = 0;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| {

@@ -58,6 +58,8 @@ pub struct Splitter {
     pending: Vec<u8>,
     /// Set once an object key's closing quote was seen and its `:` is awaited.
     key_done: bool,
+    /// Capacity to reserve for the first attachment (see [`Splitter::expect_body_len`]).
+    reserve: u64,
 }
 
 /// Decoded in blocks of this many base64 characters (a multiple of 4).
@@ -75,6 +77,7 @@ impl Splitter {
             attachments: Vec::new(),
             pending: Vec::new(),
             key_done: false,
+            reserve: 0,
         }
     }
 
@@ -88,6 +91,12 @@ impl Splitter {
                 Frame::Object { key: Some(field) },
             ] if top == "_attachments" && field == "data"
         )
+    }
+
+    /// Reserves room for an attachment decoded from a body of `body_len` bytes (its `Content-Length`), so that the
+    /// decoded bytes are written once instead of being copied each time the buffer grows.
+    pub fn expect_body_len(&mut self, body_len: u64) {
+        self.reserve = (body_len / 4 * 3).min(self.limit);
     }
 
     pub fn push(&mut self, chunk: &[u8]) {
@@ -167,7 +176,9 @@ impl Splitter {
                             // Copy the opening quote, then decode instead of copying.
                             self.skeleton.extend_from_slice(&chunk[copy_from..=i]);
                             self.state = State::Data { escaped: false };
-                            self.attachments.push(Ok(Vec::new()));
+                            let capacity = usize::try_from(std::mem::take(&mut self.reserve))
+                                .unwrap_or_default();
+                            self.attachments.push(Ok(Vec::with_capacity(capacity)));
                             self.pending.clear();
                             i += 1;
                             copy_from = i;

@@ -420,7 +420,17 @@ impl Services {
         limits: Limits,
     ) -> NpmResult<PutOutcome> {
         let key = key_of(name);
-        let stored: BTreeMap<String, Option<String>> = match self.lookup(&key).await? {
+        // A body that carries a tarball is a publish whatever the stored versions are (the service refuses an
+        // existing version with 409), so the versions are only loaded for the attachment-less PUTs that need
+        // them: a package with a thousand versions publishes without reading them.
+        let carries_tarball =
+            matches!(&body, PutBody::Split(split) if !split.attachments.is_empty());
+        let existing = if carries_tarball {
+            None
+        } else {
+            self.lookup(&key).await?
+        };
+        let stored: BTreeMap<String, Option<String>> = match existing {
             None => BTreeMap::new(),
             Some(_) => {
                 let resolved = self.resolve(principal, &key, Operation::Read).await?;
