@@ -12,8 +12,8 @@ mod auth;
 mod container;
 mod error;
 mod link;
-mod npm;
 mod maven;
+mod npm;
 mod packages;
 mod staging;
 mod views;
@@ -35,8 +35,8 @@ pub use container::{
 pub use entrepot_authz as authz;
 pub use error::{Result, ServiceError};
 pub use link::{RepositoryRef, parse_repository_url};
-pub use npm::{NpmError, NpmResult, Packument, PutOutcome, RenderedDoc};
 pub use maven::{ChecksumAlgorithm, FileDeploy};
+pub use npm::{NpmError, NpmResult, Packument, PutOutcome, RenderedDoc};
 pub use packages::{ExistingVersion, GranteeRef, NewFile, PackageKey, PublishRequest};
 pub use staging::StagedBlob;
 pub use views::{

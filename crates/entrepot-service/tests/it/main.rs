@@ -1,8 +1,8 @@
 //! Service-level tests; every test body runs on SQLite and on PostgreSQL (see `entrepot_testkit::on_both`).
 
 mod accounts;
-mod npm;
 mod maven;
+mod npm;
 mod publish;
 mod settings;
 mod support;
