@@ -18,6 +18,7 @@ use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IoSlice, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -39,8 +40,14 @@ const WRITE_BATCH: usize = 1 << 20;
 /// Stay well below IOV_MAX (1024 on Linux) for one `writev`.
 const MAX_IOVECS: usize = 512;
 
+/// A long write asks the disk to catch up every this many bytes (see [`Flusher`]).
+const FLUSH_EVERY: u64 = 32 << 20;
+
 const DATA: &str = "data";
 const STARTED_AT: &str = "startedat";
+/// Written into a session when a background flush of its data failed: the bytes may not be on disk, so the
+/// session can never be committed, even by a process that did not see the failure.
+const FLUSH_FAILED: &str = "flushfailed";
 
 /// Runs blocking filesystem work off the async threads.
 pub(crate) async fn blocking<T, F>(f: F) -> io::Result<T>
@@ -98,6 +105,8 @@ pub(crate) struct StagedUpload {
 #[derive(Default)]
 pub(crate) struct Session {
     hasher: Option<Hasher>,
+    /// Set by a background flush that failed (see [`FLUSH_FAILED`]).
+    flush_failed: Arc<AtomicBool>,
 }
 
 pub(crate) struct Staging {
@@ -157,11 +166,15 @@ impl Staging {
         };
         let path = temp.path.clone();
         let file = blocking(move || File::create_new(path)).await?;
+        let failed = Arc::new(AtomicBool::new(false));
         let sink = Sink {
             file,
             hasher: Some(Hasher::new(opts.wants_sha512())),
             written: 0,
             _lock: None,
+            flush: self
+                .durable
+                .then(|| Flusher::new(temp.path.clone(), failed.clone(), None)),
         };
         let (sink, result) = pump(sink, &mut body, opts.size).await;
         result.map_err(PumpError::into_blob)?;
@@ -177,6 +190,9 @@ impl Staging {
         verify(&info, opts)?;
         if self.durable {
             blocking(move || file.sync_all()).await?;
+            if failed.load(Ordering::Acquire) {
+                return Err(io::Error::other("a background flush of the blob failed").into());
+            }
         }
         Ok(Staged { file: temp, info })
     }
@@ -195,6 +211,7 @@ impl Staging {
         // A fresh hasher at offset 0, so appends hash as they go and commit need not reread.
         let session = Session {
             hasher: Some(Hasher::new(opts.sha512)),
+            flush_failed: Arc::default(),
         };
         self.lock_table().insert(id, Arc::new(Mutex::new(session)));
         Ok(id)
@@ -222,6 +239,13 @@ impl Staging {
             });
         }
         let hasher = lock.hasher.take().filter(|h| h.size() == len);
+        let flush = self.durable.then(|| {
+            Flusher::new(
+                self.data_path(id),
+                lock.flush_failed.clone(),
+                Some(self.session_dir(id).join(FLUSH_FAILED)),
+            )
+        });
         // The lock travels with the file into the write task: if this future is dropped
         // mid-batch, the session stays locked until that batch has reached the file.
         let sink = Sink {
@@ -229,6 +253,7 @@ impl Staging {
             hasher,
             written: 0,
             _lock: Some(lock),
+            flush,
         };
         let (sink, result) = pump(sink, &mut body, None).await;
         let Some(mut sink) = sink else {
@@ -296,7 +321,18 @@ impl Staging {
         }
         if self.durable {
             let path = data.clone();
-            blocking(move || File::open(path)?.sync_all()).await?;
+            let marker = self.session_dir(id).join(FLUSH_FAILED);
+            let failed_earlier = lock.flush_failed.load(Ordering::Acquire);
+            blocking(move || {
+                File::open(path)?.sync_all()?;
+                if failed_earlier || marker.try_exists()? {
+                    return Err(io::Error::other(
+                        "a background flush of the upload failed; its bytes may not be on disk",
+                    ));
+                }
+                Ok(())
+            })
+            .await?;
         }
         Ok(StagedUpload {
             data,
@@ -474,6 +510,73 @@ struct Sink {
     hasher: Option<Hasher>,
     written: u64,
     _lock: Option<OwnedMutexGuard<Session>>,
+    flush: Option<Flusher>,
+}
+
+/// Starts the disk on what a long write has put in the page cache while the rest of the body still arrives, so
+/// that the fsync before the acknowledgement waits for the last few MiB instead of the whole blob, and the disk
+/// works in parallel with the network and the hash. The acknowledging fsync is still made, as before.
+///
+/// Each flush runs on a thread of its own with a file description of its own: it never blocks the write, and a
+/// writeback error it sees is still reported to the writer's fsync. A failure is also kept in a flag (and, for
+/// an upload session, in a marker file), because a commit in a later request opens a new description, which
+/// would not be told about an error that this flush already saw.
+struct Flusher {
+    path: PathBuf,
+    unflushed: u64,
+    busy: Arc<AtomicBool>,
+    failed: Arc<AtomicBool>,
+    marker: Option<PathBuf>,
+}
+
+impl Flusher {
+    fn new(path: PathBuf, failed: Arc<AtomicBool>, marker: Option<PathBuf>) -> Self {
+        Self {
+            path,
+            unflushed: 0,
+            busy: Arc::default(),
+            failed,
+            marker,
+        }
+    }
+
+    /// Called after `len` more bytes reached the file.
+    fn wrote(&mut self, len: u64) {
+        self.unflushed += len;
+        if self.unflushed < FLUSH_EVERY || self.busy.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.unflushed = 0;
+        let (path, busy, failed, marker) = (
+            self.path.clone(),
+            self.busy.clone(),
+            self.failed.clone(),
+            self.marker.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("blob-flush".into())
+            .spawn(move || {
+                match File::open(&path).and_then(|file| file.sync_data()) {
+                    Ok(()) => {}
+                    // Committed, aborted or discarded meanwhile: nothing left to protect.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "background flush failed");
+                        failed.store(true, Ordering::Release);
+                        if let Some(marker) = marker
+                            && let Err(e) = fs::write(&marker, b"")
+                        {
+                            tracing::warn!(path = %marker.display(), error = %e, "could not mark a failed flush");
+                        }
+                    }
+                }
+                busy.store(false, Ordering::Release);
+            });
+        // No thread to be had: the acknowledging fsync does all the work, as it would without this.
+        if spawned.is_err() {
+            self.busy.store(false, Ordering::Release);
+        }
+    }
 }
 
 enum PumpError {
@@ -576,6 +679,7 @@ fn start_batch(sink: Sink, batch: Vec<Bytes>) -> BoxFuture<'static, BatchResult>
         hasher,
         written,
         _lock,
+        mut flush,
     } = sink;
     let len: u64 = batch.iter().map(|b| b.len() as u64).sum();
     let batch: Arc<[Bytes]> = batch.into();
@@ -588,10 +692,15 @@ fn start_batch(sink: Sink, batch: Vec<Bytes>) -> BoxFuture<'static, BatchResult>
     });
     let writing = tokio::task::spawn_blocking(move || {
         let result = write_all_vectored(&mut file, &batch);
-        (file, _lock, result)
+        if result.is_ok()
+            && let Some(flush) = flush.as_mut()
+        {
+            flush.wrote(len);
+        }
+        (file, _lock, flush, result)
     });
     async move {
-        let (file, _lock, result) = match writing.await {
+        let (file, _lock, flush, result) = match writing.await {
             Ok(done) => done,
             Err(e) => return Err((None, PumpError::Io(io::Error::other(e)))),
         };
@@ -600,6 +709,7 @@ fn start_batch(sink: Sink, batch: Vec<Bytes>) -> BoxFuture<'static, BatchResult>
             hasher: None,
             written,
             _lock,
+            flush,
         };
         let hashed = match hashing {
             None => Ok(()),
@@ -629,4 +739,46 @@ fn write_all_vectored(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settled(flusher: &Flusher) {
+        while flusher.busy.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_flush_starts_only_once_enough_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        fs::write(&path, b"bytes").unwrap();
+        let failed = Arc::new(AtomicBool::new(false));
+        let mut flusher = Flusher::new(path, failed.clone(), None);
+        flusher.wrote(FLUSH_EVERY - 1);
+        assert_eq!(flusher.unflushed, FLUSH_EVERY - 1);
+        flusher.wrote(1);
+        assert_eq!(flusher.unflushed, 0);
+        settled(&flusher);
+        assert!(!failed.load(Ordering::Acquire));
+    }
+
+    #[test]
+    fn a_file_gone_before_its_flush_is_no_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let failed = Arc::new(AtomicBool::new(false));
+        let marker = dir.path().join(FLUSH_FAILED);
+        let mut flusher = Flusher::new(
+            dir.path().join("gone"),
+            failed.clone(),
+            Some(marker.clone()),
+        );
+        flusher.wrote(FLUSH_EVERY);
+        settled(&flusher);
+        assert!(!failed.load(Ordering::Acquire));
+        assert!(!marker.exists());
+    }
 }

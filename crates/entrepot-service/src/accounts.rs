@@ -195,7 +195,7 @@ impl Services {
             ..AdminFacts::default()
         };
         authorize_admin(principal, AdminOp::CreateOrg, &admin_facts).into_result()?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         let org = accounts::insert(
             &txn,
@@ -279,6 +279,7 @@ impl Services {
             .await?;
         let user = self.user_by_login(login).await?;
         orgs::upsert_membership(self.db(), org.id, user.id, role.as_str()).await?;
+        self.data_changed();
         Ok(())
     }
 
@@ -292,7 +293,9 @@ impl Services {
         self.authorize_org(principal, &org, AdminOp::ManageOrg)
             .await?;
         let user = self.user_by_login(login).await?;
-        if !orgs::remove_membership(self.db(), org.id, user.id).await? {
+        let removed = orgs::remove_membership(self.db(), org.id, user.id).await?;
+        self.data_changed();
+        if !removed {
             return Err(ServiceError::NotFound(format!("membership of {login}")));
         }
         Ok(())
@@ -400,6 +403,7 @@ impl Services {
             )));
         }
         orgs::add_team_member(self.db(), team.id, user.id).await?;
+        self.data_changed();
         Ok(())
     }
 
@@ -414,6 +418,7 @@ impl Services {
             .managed_team_and_user(principal, org, slug, login)
             .await?;
         orgs::remove_team_member(self.db(), team.id, user.id).await?;
+        self.data_changed();
         Ok(())
     }
 
@@ -453,6 +458,7 @@ impl Services {
                 .join(",");
         }
         orgs::update_settings(self.db(), settings.clone()).await?;
+        self.data_changed();
         Ok(OrgSettingsView::from(&settings))
     }
 
@@ -534,6 +540,7 @@ impl Services {
             ));
         }
         repos::set_visibility(self.db(), row.id, visibility.as_str()).await?;
+        self.data_changed();
         Ok(())
     }
 
@@ -551,6 +558,7 @@ impl Services {
             .await?;
         let user = self.user_by_login(login).await?;
         repos::upsert_collaborator(self.db(), row.id, user.id, role.as_str()).await?;
+        self.data_changed();
         Ok(())
     }
 
@@ -566,6 +574,7 @@ impl Services {
             .await?;
         let user = self.user_by_login(login).await?;
         repos::remove_collaborator(self.db(), row.id, user.id).await?;
+        self.data_changed();
         Ok(())
     }
 
@@ -585,6 +594,7 @@ impl Services {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("team {team}")))?;
         repos::upsert_team_role(self.db(), row.id, team.id, role.as_str()).await?;
+        self.data_changed();
         Ok(())
     }
 }

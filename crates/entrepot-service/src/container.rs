@@ -10,6 +10,7 @@
 //! Every function decides access through the permission core first, like the rest of this crate.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -26,6 +27,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use crate::packages::{ExistingVersion, NewFile, PackageKey, PublishRequest};
+use crate::pull_cache::{ImageFacts, PullCache, ResolvedManifest};
 use crate::{Result, ServiceError, Services};
 
 /// The name of the file that holds a manifest's bytes in its version.
@@ -137,8 +139,8 @@ pub struct UploadState {
 /// Where an access check left us: the owner account and, when the image exists, its package.
 #[derive(Debug)]
 struct ImageCtx {
-    owner: account::Model,
-    package: Option<package::Model>,
+    owner: Arc<account::Model>,
+    package: Option<Arc<package::Model>>,
 }
 
 impl Services {
@@ -156,6 +158,18 @@ impl Services {
             ImageAction::Push => Operation::Write,
             ImageAction::Delete => Operation::Delete,
         };
+        // The delete guard weighs download counts, which change with every pull: never from memory.
+        let cache = &self.inner.pull_cache;
+        let cache_key = (op != Operation::Delete)
+            .then(|| PullCache::facts_key(principal, &image.owner, &image.name));
+        if let Some(hit) = cache_key.as_ref().and_then(|key| cache.get_facts(key)) {
+            authorize(&self.inner.policy, principal, op, &hit.facts).into_result()?;
+            return Ok(ImageCtx {
+                owner: hit.owner.clone(),
+                package: Some(hit.package.clone()),
+            });
+        }
+        let epoch = cache.epoch();
         if let Some((owner, package)) = self.lookup(&key).await? {
             let downloads = if op == Operation::Delete {
                 packages::versions(self.db(), package.id, false)
@@ -170,7 +184,17 @@ impl Services {
             let pkg_facts = self
                 .package_facts(principal, &owner, &package, downloads)
                 .await?;
-            authorize(&self.inner.policy, principal, op, &pkg_facts).into_result()?;
+            let (owner, package) = (Arc::new(owner), Arc::new(package));
+            let decision = authorize(&self.inner.policy, principal, op, &pkg_facts);
+            if let Some(key) = cache_key {
+                let entry = ImageFacts {
+                    owner: owner.clone(),
+                    package: package.clone(),
+                    facts: pkg_facts,
+                };
+                cache.put_facts(key, epoch, Arc::new(entry));
+            }
+            decision.into_result()?;
             return Ok(ImageCtx {
                 owner,
                 package: Some(package),
@@ -186,7 +210,7 @@ impl Services {
         let decision = authorize_create(&self.inner.policy, principal, &create);
         if decision.is_allowed() {
             return Ok(ImageCtx {
-                owner,
+                owner: Arc::new(owner),
                 package: None,
             });
         }
@@ -304,7 +328,7 @@ impl Services {
             .linked_blob(&ctx, image, digest)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("blob {digest}")))?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         container::unlink_blob(self.db(), ctx.owner.id, &image.lower(), row.id).await?;
         Ok(())
     }
@@ -316,7 +340,7 @@ impl Services {
         image: &ImageName,
         info: &entrepot_blob::BlobInfo,
     ) -> Result<ContainerBlob> {
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         let row = blobs::ensure(&txn, &info.sha256, info.sha512.as_deref(), info.size).await?;
         container::link_blob(&txn, ctx.owner.id, &image.lower(), row.id).await?;
@@ -365,7 +389,7 @@ impl Services {
         let Some(row) = self.linked_blob(&source, from, digest).await? else {
             return Ok(None);
         };
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         container::link_blob(self.db(), ctx.owner.id, &image.lower(), row.id).await?;
         Ok(Some(ContainerBlob::from(&row)))
     }
@@ -385,7 +409,7 @@ impl Services {
             .start_upload(UploadOptions::default())
             .await?;
         let id = id.to_string();
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         if let Err(error) =
             container::insert_upload(self.db(), &id, ctx.owner.id, &image.name).await
         {
@@ -487,14 +511,14 @@ impl Services {
                     entrepot_blob::BlobError::DigestMismatch { .. }
                         | entrepot_blob::BlobError::SizeMismatch { .. }
                 ) {
-                    let _write = self.store().write_guard().await;
+                    let _write = self.write_guard().await;
                     container::delete_upload(self.db(), id).await?;
                 }
                 return Err(error.into());
             }
         };
         let linked = self.link_into_image(&ctx, image, &outcome.info).await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         container::delete_upload(self.db(), id).await?;
         Ok(linked)
     }
@@ -508,7 +532,7 @@ impl Services {
     ) -> Result<()> {
         let (_, upload) = self.upload_session(principal, image, id).await?;
         self.inner.blobs.abort_upload(&upload).await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         container::delete_upload(self.db(), id).await?;
         Ok(())
     }
@@ -530,7 +554,7 @@ impl Services {
         let mut removed = 0;
         for row in container::uploads_started_before(self.db(), cutoff).await? {
             self.abort_blob_upload(&row.id).await;
-            let _write = self.store().write_guard().await;
+            let _write = self.write_guard().await;
             if container::delete_upload(self.db(), &row.id).await? {
                 removed += 1;
             }
@@ -625,7 +649,7 @@ impl Services {
         request: &PublishRequest,
         tag: Option<&str>,
     ) -> Result<()> {
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         let package = match packages::find_live(
             &txn,
@@ -672,36 +696,49 @@ impl Services {
             .await?;
         let unknown = || ServiceError::NotFound(format!("manifest {reference}"));
         let package = ctx.package.ok_or_else(unknown)?;
-        let row = container::manifest(
-            self.db(),
-            package.id,
-            MANIFEST_FILE,
-            reference,
-            !reference.contains(':'),
-        )
-        .await?
-        .ok_or_else(unknown)?;
-        let bytes = match manifest_cache().get(&row.sha256) {
+        let cache = &self.inner.pull_cache;
+        let resolved = match cache.get_manifest(package.id, reference) {
+            Some(resolved) => resolved,
+            None => {
+                let epoch = cache.epoch();
+                let row = container::manifest(
+                    self.db(),
+                    package.id,
+                    MANIFEST_FILE,
+                    reference,
+                    !reference.contains(':'),
+                )
+                .await?
+                .ok_or_else(unknown)?;
+                let media_type = row
+                    .content_type
+                    .or_else(|| row.metadata["media_type"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".to_owned());
+                let resolved = Arc::new(ResolvedManifest {
+                    digest: row.version,
+                    media_type,
+                    sha256: row.sha256,
+                });
+                cache.put_manifest(package.id, reference, epoch, resolved.clone());
+                resolved
+            }
+        };
+        let bytes = match manifest_cache().get(&resolved.sha256) {
             Some(bytes) => bytes,
             None => {
-                let mut reader = self.inner.blobs.open(&row.sha256, None).await?;
-                let mut bytes = Vec::with_capacity(row.size.max(0) as usize);
+                let mut reader = self.inner.blobs.open(&resolved.sha256, None).await?;
+                let mut bytes = Vec::with_capacity(usize::try_from(reader.size).unwrap_or(0));
                 while let Some(chunk) = reader.stream.next().await {
                     bytes.extend_from_slice(&chunk.map_err(entrepot_blob::BlobError::Io)?);
                 }
                 let bytes = Bytes::from(bytes);
-                manifest_cache().insert(row.sha256.clone(), bytes.clone());
+                manifest_cache().insert(resolved.sha256.clone(), bytes.clone());
                 bytes
             }
         };
-        let media_type = row
-            .content_type
-            .or_else(|| row.metadata["media_type"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".to_owned());
-        let version = row.version;
         Ok(ContainerManifest {
-            digest: version,
-            media_type,
+            digest: resolved.digest.clone(),
+            media_type: resolved.media_type.clone(),
             bytes,
         })
     }
@@ -718,7 +755,7 @@ impl Services {
             .await?;
         let unknown = || ServiceError::NotFound(format!("manifest {reference}"));
         let package = ctx.package.ok_or_else(unknown)?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         if !reference.contains(':') {
             let tag = container::tag(self.db(), package.id, reference)
                 .await?
@@ -844,7 +881,7 @@ impl Services {
         }
         let mut bytes = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         Ok(
             container::setting_or_insert(self.db(), SIGNING_KEY_SETTING, &hex::encode(bytes))
                 .await?,

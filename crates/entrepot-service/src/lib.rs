@@ -15,6 +15,7 @@ mod link;
 mod maven;
 mod npm;
 mod packages;
+mod pull_cache;
 mod staging;
 mod views;
 
@@ -95,6 +96,7 @@ struct Inner {
     restore_window: Duration,
     staging: staging::Pins,
     npm: npm::NpmCaches,
+    pull_cache: pull_cache::PullCache,
 }
 
 impl Services {
@@ -127,8 +129,24 @@ impl Services {
                 restore_window: config.restore_window,
                 staging: staging::Pins::default(),
                 npm: npm::NpmCaches::new(config.token_cache_ttl),
+                pull_cache: pull_cache::PullCache::new(config.token_cache_ttl),
             }),
         }
+    }
+
+    /// The store's write lock (SQLite), marking the data changed when taken and again when released, so that
+    /// no pull served from memory misses a write of this process (`pull_cache`).
+    pub(crate) async fn write_guard(&self) -> WriteGuard<'_> {
+        self.data_changed();
+        WriteGuard {
+            _lock: self.inner.store.write_guard().await,
+            cache: &self.inner.pull_cache,
+        }
+    }
+
+    /// For writes that take no write lock (single statements): call after the write.
+    pub(crate) fn data_changed(&self) {
+        self.inner.pull_cache.changed();
     }
 
     /// Answers when the database does.
@@ -146,11 +164,19 @@ impl Services {
         &self.inner.blobs
     }
 
-    fn store(&self) -> &Store {
-        &self.inner.store
-    }
-
     fn db(&self) -> &entrepot_store::DatabaseConnection {
         self.inner.store.db()
+    }
+}
+
+/// See [`Services::write_guard`].
+pub(crate) struct WriteGuard<'a> {
+    _lock: Option<tokio::sync::MutexGuard<'a, ()>>,
+    cache: &'a pull_cache::PullCache,
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        self.cache.changed();
     }
 }

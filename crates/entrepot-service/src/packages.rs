@@ -366,7 +366,7 @@ impl Services {
     ) -> Result<VersionView> {
         let resolved = self.resolve(principal, key, Operation::Write).await?;
         let row = self.live_version(&resolved, version).await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         packages::update_version_metadata(self.db(), row.id, metadata.clone()).await?;
         Ok(VersionView::from(&package_version::Model {
             metadata,
@@ -446,7 +446,7 @@ impl Services {
         };
         let existing =
             packages::find_live(self.db(), owner.id, key.package_type.as_str(), &key.name).await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         let package = match existing {
             Some(package) => {
@@ -639,7 +639,7 @@ impl Services {
         authorize(&self.inner.policy, principal, Operation::Read, &pkg_facts).into_result()?;
         let row = row.ok_or_else(|| ServiceError::NotFound(format!("version {version}")))?;
         authorize(&self.inner.policy, principal, Operation::Delete, &pkg_facts).into_result()?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         packages::set_version_deleted(self.db(), row.id, true).await?;
         Ok(())
     }
@@ -659,7 +659,7 @@ impl Services {
             .max_by_key(|v| v.deleted_at)
             .ok_or_else(|| ServiceError::NotFound(format!("deleted version {version}")))?;
         self.within_restore_window(row.deleted_at)?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         packages::set_version_deleted(self.db(), row.id, false).await?;
         Ok(VersionView::from(&package_version::Model {
             deleted_at: None,
@@ -670,7 +670,7 @@ impl Services {
     /// Soft-deletes a package with all its versions.
     pub async fn delete_package(&self, principal: &Principal, key: &PackageKey) -> Result<()> {
         let resolved = self.resolve(principal, key, Operation::Delete).await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         packages::set_deleted(self.db(), resolved.package.id, true).await?;
         Ok(())
     }
@@ -709,7 +709,7 @@ impl Services {
                 key.name
             )));
         }
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         packages::set_deleted(self.db(), package.id, false).await?;
         let package = packages::by_id(self.db(), package.id)
             .await?
@@ -750,7 +750,7 @@ impl Services {
         let (resolved, pkg_facts) = self.managed(principal, key).await?;
         validate_visibility_change(&self.inner.policy, &pkg_facts, visibility)
             .map_err(|f| ServiceError::Denied(f.into()))?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let package = packages::update(
             self.db(),
             package::Model {
@@ -772,7 +772,7 @@ impl Services {
         role: Role,
     ) -> Result<()> {
         let (resolved, pkg_facts) = self.managed(principal, key).await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         match grantee {
             GranteeRef::User(login) => {
                 let user = self.user_by_login(login).await?;
@@ -808,7 +808,7 @@ impl Services {
         grantee: &GranteeRef,
     ) -> Result<()> {
         let (resolved, _) = self.managed(principal, key).await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let removed = match grantee {
             GranteeRef::User(login) => {
                 grants::revoke_user(
@@ -850,7 +850,7 @@ impl Services {
             },
         )
         .map_err(|f| ServiceError::Denied(f.into()))?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         grants::set_actions_access(self.db(), resolved.package.id, repo.id, role.as_str()).await?;
         Ok(())
     }
@@ -865,7 +865,7 @@ impl Services {
         let repo = repos::by_name(self.db(), resolved.owner.id, repository)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("repository {repository}")))?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         if grants::remove_actions_access(self.db(), resolved.package.id, repo.id).await? {
             Ok(())
         } else {
@@ -896,7 +896,7 @@ impl Services {
             ),
             None => None,
         };
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         let mut package = resolved.package;
         if repository_id.is_none() && package.inherit_access {
@@ -928,7 +928,7 @@ impl Services {
                 "link the package to a repository before inheriting its access".into(),
             ));
         }
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         grants::clear(&txn, resolved.package.id).await?;
         let package = packages::update(
