@@ -111,7 +111,7 @@ impl Services {
         let sha256 = staged.info.sha256.clone();
         let recorded = {
             // SQLite has one writer; every write takes the store's lock rather than risk SQLITE_BUSY.
-            let _write = self.store().write_guard().await;
+            let _write = self.write_guard().await;
             maven::record_checksums(self.db(), &sha256, None, Some(&sha1)).await
         };
         if let Err(error) = recorded {
@@ -140,7 +140,7 @@ impl Services {
             };
             if facts.iter().any(|(k, v)| metadata.get(k) != Some(v)) {
                 metadata.extend(facts);
-                let _write = self.store().write_guard().await;
+                let _write = self.write_guard().await;
                 packages::update_version_metadata(
                     self.db(),
                     version.id,
@@ -210,7 +210,7 @@ impl Services {
             return Ok(());
         }
         {
-            let _write = self.store().write_guard().await;
+            let _write = self.write_guard().await;
             maven::delete_file(self.db(), row.id).await?;
         }
         Err(ServiceError::Invalid(format!(
@@ -264,7 +264,7 @@ impl Services {
             return Ok(known);
         }
         let computed = self.compute_checksums(&blob.sha256).await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         maven::record_checksums(
             self.db(),
             &blob.sha256,

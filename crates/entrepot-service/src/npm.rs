@@ -482,7 +482,7 @@ impl Services {
         if changes.is_empty() {
             return Ok(());
         }
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         npm::bump(&txn, resolved.package.id).await?;
         for (version, message) in changes {
@@ -515,7 +515,7 @@ impl Services {
     ) -> NpmResult<()> {
         let key = key_of(name);
         let resolved = self.resolve(principal, &key, Operation::Delete).await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         let state = npm::bump(&txn, resolved.package.id)
             .await?
@@ -597,7 +597,7 @@ impl Services {
         let resolved = self
             .resolve(principal, &key_of(name), Operation::Write)
             .await?;
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         let state = npm::bump(&txn, resolved.package.id)
             .await?
@@ -632,7 +632,7 @@ impl Services {
             )
             .into());
         }
-        let _write = self.store().write_guard().await;
+        let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         let state = npm::bump(&txn, resolved.package.id)
             .await?
