@@ -6,6 +6,7 @@ mod m0001_initial;
 mod m0002_container;
 mod m0003_npm;
 mod m0004_maven;
+mod m0005_lifecycle;
 
 /// Every migration, in order. The server runs them at start; `entrepot migrate` runs them alone.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_container::Migration),
             Box::new(m0003_npm::Migration),
             Box::new(m0004_maven::Migration),
+            Box::new(m0005_lifecycle::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@
 
 mod error;
 mod handlers;
+mod lifecycle;
 mod principal;
 
 use actix_web::web;
@@ -83,6 +84,9 @@ routes! {
     PUT "/repos/{owner}/{repo}/collaborators/{login}" => handlers::set_collaborator, Declared::Admin(A::ManageRepo);
     DELETE "/repos/{owner}/{repo}/collaborators/{login}" => handlers::remove_collaborator, Declared::Admin(A::ManageRepo);
     POST "/repos/{owner}/{repo}/actions/token" => handlers::mint_workflow_token, Declared::Admin(A::MintWorkflowToken);
+    POST "/repos/{owner}/{repo}/transfer" => lifecycle::transfer_repo, Declared::Admin(A::ManageRepo);
+    GET "/orgs/{org}/audit-log" => lifecycle::org_audit_log, Declared::Admin(A::ManageOrg);
+    GET "/admin/audit-log" => lifecycle::site_audit_log, Declared::Admin(A::ReadAuditLog);
     PUT "/{scope}/{owner}/packages/{package_type}/{name}/visibility" => handlers::set_visibility, Declared::Package(O::Manage);
     PUT "/{scope}/{owner}/packages/{package_type}/{name}/access/users/{login}" => handlers::grant_user, Declared::Package(O::Manage);
     DELETE "/{scope}/{owner}/packages/{package_type}/{name}/access/users/{login}" => handlers::revoke_user, Declared::Package(O::Manage);

@@ -245,6 +245,28 @@ const CASES: &[Case] = &[
         Some(r#"{"permission":"write"}"#),
         "UUNFFAAFFF",
     ),
+    // Transfer needs admin on the repository and the right to create one in the target (ursula's: her own).
+    case(
+        "POST",
+        "/repos/{owner}/{repo}/transfer",
+        "/repos/acme/web/transfer",
+        Some(r#"{"new_owner":"ursula"}"#),
+        "UUNFFFAFFF",
+    ),
+    case(
+        "GET",
+        "/orgs/{org}/audit-log",
+        "/orgs/acme/audit-log",
+        None,
+        "UUFFFAAFFF",
+    ),
+    case(
+        "GET",
+        "/admin/audit-log",
+        "/admin/audit-log",
+        None,
+        "UUFFFFAFFF",
+    ),
     case(
         "PUT",
         "/{scope}/{owner}/packages/{package_type}/{name}/visibility",

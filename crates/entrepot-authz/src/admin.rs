@@ -38,6 +38,8 @@ pub enum AdminOp {
     ManageUserTokens,
     /// Grant or revoke site admin. Site admins only.
     SetSiteAdmin,
+    /// Read the whole site's audit log (an org's log is `ManageOrg`). Site admins only.
+    ReadAuditLog,
 }
 
 impl AdminOp {
@@ -54,6 +56,7 @@ impl AdminOp {
         AdminOp::ManageOwnTokens,
         AdminOp::ManageUserTokens,
         AdminOp::SetSiteAdmin,
+        AdminOp::ReadAuditLog,
     ];
 }
 
@@ -116,7 +119,10 @@ fn admin_rule(
         }
     };
     match op {
-        AdminOp::CreateUser | AdminOp::ListUsers | AdminOp::SetSiteAdmin => site_admin_only(),
+        AdminOp::CreateUser
+        | AdminOp::ListUsers
+        | AdminOp::SetSiteAdmin
+        | AdminOp::ReadAuditLog => site_admin_only(),
         // Anyone may found an organization, owned by themselves; naming another owner is a site admin's act.
         AdminOp::CreateOrg => match facts.target_user {
             Some(owner) if owner != user.id => site_admin_only(),

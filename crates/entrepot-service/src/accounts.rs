@@ -242,13 +242,13 @@ impl Services {
             .ok_or_else(|| ServiceError::NotFound(format!("account {login}")))
     }
 
-    async fn org_row(&self, login: &str) -> Result<account::Model> {
+    pub(crate) async fn org_row(&self, login: &str) -> Result<account::Model> {
         Some(self.account_row(login).await?)
             .filter(|account| account.kind == accounts::KIND_ORG)
             .ok_or_else(|| ServiceError::NotFound(format!("organization {login}")))
     }
 
-    async fn authorize_org(
+    pub(crate) async fn authorize_org(
         &self,
         principal: &Principal,
         org: &account::Model,

@@ -32,6 +32,7 @@ pub struct AuthCache {
 #[derive(Clone, Debug)]
 struct CachedToken {
     principal: Principal,
+    token_id: i64,
     expires_at: Option<chrono::DateTime<Utc>>,
 }
 
@@ -126,6 +127,7 @@ impl Services {
                 cache.invalidate(&key);
                 Principal::InvalidCredentials
             } else {
+                crate::audit::note_token(entry.token_id, entry.principal);
                 entry.principal
             });
         }
@@ -151,9 +153,11 @@ impl Services {
             key,
             CachedToken {
                 principal,
+                token_id,
                 expires_at: row.expires_at,
             },
         );
+        crate::audit::note_token(token_id, principal);
         Ok(principal)
     }
 

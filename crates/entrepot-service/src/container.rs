@@ -342,7 +342,22 @@ impl Services {
     ) -> Result<ContainerBlob> {
         let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
-        let row = blobs::ensure(&txn, &info.sha256, info.sha512.as_deref(), info.size).await?;
+        // As in staging: touch the row under the collector's shared lock and check the bytes survived.
+        entrepot_store::lifecycle::blob_lock(&txn, false).await?;
+        let row = entrepot_store::lifecycle::lease_blob(
+            &txn,
+            &info.sha256,
+            info.sha512.as_deref(),
+            info.size,
+            self.now(),
+        )
+        .await?;
+        if self.inner.blobs.stat(&info.sha256).await?.is_none() {
+            return Err(ServiceError::Internal(format!(
+                "blob {} was collected while being uploaded; retry",
+                info.sha256
+            )));
+        }
         container::link_blob(&txn, ctx.owner.id, &image.lower(), row.id).await?;
         txn.commit().await?;
         Ok(ContainerBlob::from(&row))
@@ -772,8 +787,17 @@ impl Services {
         let txn = self.db().begin().await?;
         container::delete_tags_of_version(&txn, version.id).await?;
         mirror_tags(&txn, version.id).await?;
-        packages::set_version_deleted(&txn, version.id, true).await?;
+        packages::set_version_deleted(&txn, version.id, Some(self.now())).await?;
         txn.commit().await?;
+        drop(_write);
+        self.audit_package(
+            principal,
+            "package_version.delete",
+            &ctx.owner,
+            &package,
+            Some(reference),
+        )
+        .await;
         Ok(())
     }
 

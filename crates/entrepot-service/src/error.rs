@@ -51,6 +51,7 @@ impl ServiceError {
 
 impl From<Deny> for ServiceError {
     fn from(deny: Deny) -> Self {
+        crate::audit::note_denied();
         Self::Denied(deny)
     }
 }

@@ -8,9 +8,12 @@
 //! `entrepot_authz`. This crate loads the facts and carries out what the core allowed.
 
 mod accounts;
+pub mod audit;
 mod auth;
+mod clock;
 mod container;
 mod error;
+mod lifecycle;
 mod link;
 mod maven;
 mod npm;
@@ -28,13 +31,16 @@ use entrepot_blob::{BlobStore, FsBlobStore, FsOptions};
 use entrepot_store::Store;
 
 pub use accounts::{NewRepository, NewUser, OrgSettingsUpdate};
+pub use audit::{AuditEntry, AuditQuery};
 pub use auth::{AuthCache, NewTokenRequest};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use container::{
     ContainerBlob, ContainerManifest, ImageAction, ImageName, MANIFEST_FILE, ManifestPush,
     ManifestRefusal, UploadState,
 };
 pub use entrepot_authz as authz;
 pub use error::{Result, ServiceError};
+pub use lifecycle::{GcReport, PurgeReport};
 pub use link::{RepositoryRef, parse_repository_url};
 pub use maven::{ChecksumAlgorithm, FileDeploy};
 pub use npm::{NpmError, NpmResult, Packument, PutOutcome, RenderedDoc};
@@ -63,6 +69,10 @@ pub struct ServiceConfig {
     pub workflow_token_ttl: Duration,
     /// How long a deleted package or version can be restored.
     pub restore_window: Duration,
+    /// How long a blob that a writer touched is spared by the collector, whether or not anything references it
+    /// yet: longer than any upload takes between writing its bytes and committing the rows that record them.
+    pub blob_grace: Duration,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ServiceConfig {
@@ -75,6 +85,8 @@ impl ServiceConfig {
             token_cache_ttl: Duration::from_secs(30),
             workflow_token_ttl: Duration::from_secs(3600),
             restore_window: Duration::from_secs(30 * 24 * 3600),
+            blob_grace: Duration::from_secs(3600),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -94,6 +106,9 @@ struct Inner {
     auth_cache: AuthCache,
     workflow_token_ttl: Duration,
     restore_window: Duration,
+    blob_grace: Duration,
+    clock: Arc<dyn Clock>,
+    audit: audit::AuditQueue,
     staging: staging::Pins,
     npm: npm::NpmCaches,
     pull_cache: pull_cache::PullCache,
@@ -116,6 +131,7 @@ impl Services {
 
     /// Assembles the services from an open store and any blob store implementation.
     pub fn with_parts(store: Store, blobs: Arc<dyn BlobStore>, config: ServiceConfig) -> Self {
+        let audit = audit::AuditQueue::start(store.db().clone());
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -127,6 +143,9 @@ impl Services {
                 auth_cache: AuthCache::new(config.token_cache_ttl),
                 workflow_token_ttl: config.workflow_token_ttl,
                 restore_window: config.restore_window,
+                blob_grace: config.blob_grace,
+                audit,
+                clock: config.clock,
                 staging: staging::Pins::default(),
                 npm: npm::NpmCaches::new(config.token_cache_ttl),
                 pull_cache: pull_cache::PullCache::new(config.token_cache_ttl),
@@ -152,6 +171,11 @@ impl Services {
     /// Answers when the database does.
     pub async fn ready(&self) -> Result<()> {
         Ok(self.inner.store.ping().await?)
+    }
+
+    /// The time as the service's clock tells it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
     }
 
     pub fn policy(&self) -> &Policy {

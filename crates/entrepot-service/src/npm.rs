@@ -127,6 +127,12 @@ impl std::fmt::Debug for NpmCaches {
 }
 
 impl NpmCaches {
+    /// Forgets every cached read decision, after a change of access that no package revision records (a
+    /// repository transfer).
+    pub(crate) fn forget_reads(&self) {
+        self.reads.invalidate_all();
+    }
+
     pub(crate) fn new(facts_ttl: Duration) -> Self {
         Self {
             packuments: Cache::builder()
@@ -524,7 +530,7 @@ impl Services {
             if let Some(row) =
                 packages::find_live_version(&txn, resolved.package.id, version).await?
             {
-                packages::set_version_deleted(&txn, row.id, true).await?;
+                packages::set_version_deleted(&txn, row.id, Some(self.now())).await?;
             }
         }
         let remaining: Vec<String> = packages::versions(&txn, resolved.package.id, false)
@@ -535,6 +541,17 @@ impl Services {
         let next = tags::after_removal(&tags_from_json(&state.dist_tags), &remaining);
         npm::set_dist_tags(&txn, resolved.package.id, tags_to_json(&next)).await?;
         txn.commit().await?;
+        drop(_write);
+        for version in removed {
+            self.audit_package(
+                principal,
+                "package_version.delete",
+                &resolved.owner,
+                &resolved.package,
+                Some(version),
+            )
+            .await;
+        }
         Ok(())
     }
 

@@ -127,7 +127,7 @@ impl Services {
     }
 
     pub(crate) fn missing(&self, principal: &Principal, package_type: PackageType) -> ServiceError {
-        ServiceError::Denied(deny_missing(&self.inner.policy, principal, package_type))
+        deny_missing(&self.inner.policy, principal, package_type).into()
     }
 
     /// The owner account and live package a key names, checking the repository of repository-scoped packages.
@@ -162,6 +162,9 @@ impl Services {
         package: &package::Model,
         downloads: u64,
     ) -> Result<PackageFacts> {
+        crate::audit::note_target(owner.id, || {
+            format!("{}/{}/{}", owner.login, package.package_type, package.name)
+        });
         Ok(facts::package(self.db(), principal, package, owner, downloads).await?)
     }
 
@@ -640,7 +643,13 @@ impl Services {
         let row = row.ok_or_else(|| ServiceError::NotFound(format!("version {version}")))?;
         authorize(&self.inner.policy, principal, Operation::Delete, &pkg_facts).into_result()?;
         let _write = self.write_guard().await;
-        packages::set_version_deleted(self.db(), row.id, true).await?;
+        let txn = self.db().begin().await?;
+        packages::set_version_deleted(&txn, row.id, Some(self.now())).await?;
+        self.versions_changed(&txn, &package).await?;
+        txn.commit().await?;
+        drop(_write);
+        self.audit_package(principal, "package_version.delete", &owner, &package, Some(version))
+            .await;
         Ok(())
     }
 
@@ -659,8 +668,28 @@ impl Services {
             .max_by_key(|v| v.deleted_at)
             .ok_or_else(|| ServiceError::NotFound(format!("deleted version {version}")))?;
         self.within_restore_window(row.deleted_at)?;
+        if packages::find_live_version(self.db(), resolved.package.id, version)
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "version {version} was published again since; it cannot be restored"
+            )));
+        }
         let _write = self.write_guard().await;
-        packages::set_version_deleted(self.db(), row.id, false).await?;
+        let txn = self.db().begin().await?;
+        packages::set_version_deleted(&txn, row.id, None).await?;
+        self.versions_changed(&txn, &resolved.package).await?;
+        txn.commit().await?;
+        drop(_write);
+        self.audit_package(
+            principal,
+            "package_version.restore",
+            &resolved.owner,
+            &resolved.package,
+            Some(version),
+        )
+        .await;
         Ok(VersionView::from(&package_version::Model {
             deleted_at: None,
             ..row
@@ -671,7 +700,16 @@ impl Services {
     pub async fn delete_package(&self, principal: &Principal, key: &PackageKey) -> Result<()> {
         let resolved = self.resolve(principal, key, Operation::Delete).await?;
         let _write = self.write_guard().await;
-        packages::set_deleted(self.db(), resolved.package.id, true).await?;
+        packages::set_deleted(self.db(), resolved.package.id, Some(self.now())).await?;
+        drop(_write);
+        self.audit_package(
+            principal,
+            "package.delete",
+            &resolved.owner,
+            &resolved.package,
+            None,
+        )
+        .await;
         Ok(())
     }
 
@@ -710,18 +748,63 @@ impl Services {
             )));
         }
         let _write = self.write_guard().await;
-        packages::set_deleted(self.db(), package.id, false).await?;
+        let txn = self.db().begin().await?;
+        packages::set_deleted(&txn, package.id, None).await?;
+        self.versions_changed(&txn, &package).await?;
+        txn.commit().await?;
+        drop(_write);
         let package = packages::by_id(self.db(), package.id)
             .await?
             .ok_or_else(|| ServiceError::NotFound("package".into()))?;
+        self.audit_package(principal, "package.restore", &owner, &package, None)
+            .await;
         self.view(&owner, &package).await
+    }
+
+    /// What a delete or restore changes beyond the rows: npm's packument revision, so that no replica serves a
+    /// cached packument that still (or not yet) lists the version.
+    async fn versions_changed(&self, txn: &DatabaseTransaction, package: &package::Model) -> Result<()> {
+        if package.package_type == PackageType::Npm.as_str() {
+            entrepot_store::npm::bump(txn, package.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Records a lifecycle or settings event on a package in its owner's audit log.
+    pub(crate) async fn audit_package(
+        &self,
+        principal: &Principal,
+        action: &str,
+        owner: &account::Model,
+        package: &package::Model,
+        version: Option<&str>,
+    ) {
+        self.audit_package_with(principal, action, owner, package, version, None)
+            .await
+    }
+
+    pub(crate) async fn audit_package_with(
+        &self,
+        principal: &Principal,
+        action: &str,
+        owner: &account::Model,
+        package: &package::Model,
+        version: Option<&str>,
+        details: Option<serde_json::Value>,
+    ) {
+        let mut target = format!("{}/{}/{}", owner.login, package.package_type, package.name);
+        if let Some(version) = version {
+            target = format!("{target}@{version}");
+        }
+        self.audit(principal, action, Some(owner.id), target, details)
+            .await;
     }
 
     fn within_restore_window(&self, deleted_at: Option<chrono::DateTime<Utc>>) -> Result<()> {
         let window = chrono::Duration::from_std(self.inner.restore_window)
             .unwrap_or(chrono::Duration::days(30));
         match deleted_at {
-            Some(at) if Utc::now() - at <= window => Ok(()),
+            Some(at) if self.now() - at <= window => Ok(()),
             _ => Err(ServiceError::NotFound(
                 "a deleted item within the restore window".into(),
             )),
@@ -760,6 +843,15 @@ impl Services {
         )
         .await?;
         drop(_write);
+        self.audit_package_with(
+            principal,
+            "package.visibility_change",
+            &resolved.owner,
+            &package,
+            None,
+            Some(serde_json::json!({ "visibility": visibility.as_str() })),
+        )
+        .await;
         self.view(&resolved.owner, &package).await
     }
 
@@ -798,6 +890,16 @@ impl Services {
                 grants::grant_team(self.db(), resolved.package.id, team.id, role.as_str()).await?;
             }
         }
+        drop(_write);
+        self.audit_package_with(
+            principal,
+            "package.access_grant",
+            &resolved.owner,
+            &resolved.package,
+            None,
+            Some(grantee_details(grantee, Some(role))),
+        )
+        .await;
         Ok(())
     }
 
@@ -823,11 +925,20 @@ impl Services {
                 None => false,
             },
         };
-        if removed {
-            Ok(())
-        } else {
-            Err(ServiceError::NotFound("grant".into()))
+        drop(_write);
+        if !removed {
+            return Err(ServiceError::NotFound("grant".into()));
         }
+        self.audit_package_with(
+            principal,
+            "package.access_revoke",
+            &resolved.owner,
+            &resolved.package,
+            None,
+            Some(grantee_details(grantee, None)),
+        )
+        .await;
+        Ok(())
     }
 
     /// Gives a repository of the package's owner Actions access with `role`.
@@ -852,6 +963,16 @@ impl Services {
         .map_err(|f| ServiceError::Denied(f.into()))?;
         let _write = self.write_guard().await;
         grants::set_actions_access(self.db(), resolved.package.id, repo.id, role.as_str()).await?;
+        drop(_write);
+        self.audit_package_with(
+            principal,
+            "package.actions_access_grant",
+            &resolved.owner,
+            &resolved.package,
+            None,
+            Some(serde_json::json!({ "repository": repo.name, "role": role.as_str() })),
+        )
+        .await;
         Ok(())
     }
 
@@ -866,11 +987,20 @@ impl Services {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("repository {repository}")))?;
         let _write = self.write_guard().await;
-        if grants::remove_actions_access(self.db(), resolved.package.id, repo.id).await? {
-            Ok(())
-        } else {
-            Err(ServiceError::NotFound("Actions access".into()))
+        if !grants::remove_actions_access(self.db(), resolved.package.id, repo.id).await? {
+            return Err(ServiceError::NotFound("Actions access".into()));
         }
+        drop(_write);
+        self.audit_package_with(
+            principal,
+            "package.actions_access_revoke",
+            &resolved.owner,
+            &resolved.package,
+            None,
+            Some(serde_json::json!({ "repository": repo.name })),
+        )
+        .await;
+        Ok(())
     }
 
     /// Links a granular package to a repository of its owner (or unlinks it with `None`). Linking does not turn
@@ -907,6 +1037,20 @@ impl Services {
         let package = packages::update(&txn, package).await?;
         txn.commit().await?;
         drop(_write);
+        let action = if repository.is_some() {
+            "package.link"
+        } else {
+            "package.unlink"
+        };
+        self.audit_package_with(
+            principal,
+            action,
+            &resolved.owner,
+            &package,
+            None,
+            Some(serde_json::json!({ "repository": repository })),
+        )
+        .await;
         self.view(&resolved.owner, &package).await
     }
 
@@ -941,6 +1085,23 @@ impl Services {
         .await?;
         txn.commit().await?;
         drop(_write);
+        self.audit_package_with(
+            principal,
+            "package.inheritance_change",
+            &resolved.owner,
+            &package,
+            None,
+            Some(serde_json::json!({ "inherit_access": inherit })),
+        )
+        .await;
         self.view(&resolved.owner, &package).await
     }
+}
+
+fn grantee_details(grantee: &GranteeRef, role: Option<Role>) -> serde_json::Value {
+    let (kind, name) = match grantee {
+        GranteeRef::User(login) => ("user", login),
+        GranteeRef::Team(slug) => ("team", slug),
+    };
+    serde_json::json!({ kind: name, "role": role.map(Role::as_str) })
 }

@@ -1,15 +1,18 @@
 //! Blobs written ahead of the transaction that records them, and their removal when that transaction fails.
 //!
 //! Bytes are written before rows (a row must never point at missing bytes). If the publish then fails, the bytes
-//! this request created are removed again, unless a row already records them or another request in this process
-//! has staged the same content meanwhile (it would otherwise lose its bytes). A crash between the write and the
-//! commit leaves unrecorded bytes, which the purge job reclaims; they are never visible through any registry.
+//! this request created are removed again, unless a row already references them or another request in this
+//! process has staged the same content meanwhile (it would otherwise lose its bytes).
+//!
+//! Staging also leases the bytes against the blob collector (`lifecycle.rs`): right after the write, the blob row
+//! is created or touched under the shared side of the collector's lock, and the bytes are checked to be still
+//! there. A crash after that leaves a row nothing references, which the collector reclaims after its grace.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use entrepot_blob::{BlobInfo, ByteStream, PutOptions};
-use entrepot_store::blobs;
+use entrepot_store::{TransactionTrait, lifecycle};
 
 use crate::{Result, Services};
 
@@ -31,7 +34,7 @@ impl Pins {
         }
     }
 
-    fn holders(&self, sha256: &str) -> usize {
+    pub(crate) fn holders(&self, sha256: &str) -> usize {
         self.0
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
@@ -77,11 +80,37 @@ impl Services {
     pub async fn stage_blob(&self, body: ByteStream, options: PutOptions) -> Result<StagedBlob> {
         let outcome = self.inner.blobs.put(body, options).await?;
         let pin = self.inner.staging.pin(&outcome.info.sha256);
+        self.lease_blob(&outcome.info).await?;
         Ok(StagedBlob {
             info: outcome.info,
             created: outcome.created,
             _pin: pin,
         })
+    }
+
+    /// Records or touches the blob row of bytes just written, under the shared side of the collector's lock, and
+    /// checks that the bytes are still there: a collection that removed them before this touch is answered with a
+    /// retryable error rather than a row pointing at nothing.
+    pub(crate) async fn lease_blob(&self, info: &BlobInfo) -> Result<entrepot_store::entity::blob::Model> {
+        let _write = self.write_guard().await;
+        let txn = self.db().begin().await?;
+        lifecycle::blob_lock(&txn, false).await?;
+        let row = lifecycle::lease_blob(
+            &txn,
+            &info.sha256,
+            info.sha512.as_deref(),
+            info.size,
+            self.now(),
+        )
+        .await?;
+        if self.inner.blobs.stat(&info.sha256).await?.is_none() {
+            return Err(crate::ServiceError::Internal(format!(
+                "blob {} was collected while being written; retry",
+                info.sha256
+            )));
+        }
+        txn.commit().await?;
+        Ok(row)
     }
 
     /// Removes what a failed publish wrote, as far as nobody else can need it.
@@ -90,17 +119,29 @@ impl Services {
             if self.inner.staging.holders(&blob.info.sha256) > 1 {
                 continue;
             }
-            match blobs::by_sha256(self.db(), &blob.info.sha256).await {
-                Ok(None) => {
-                    if let Err(error) = self.inner.blobs.delete(&blob.info.sha256).await {
-                        tracing::warn!(%error, sha256 = %blob.info.sha256, "could not remove a staged blob");
-                    }
-                }
-                Ok(Some(_)) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "could not check a staged blob; the purge job will reclaim it")
-                }
+            if let Err(error) = self.remove_blob_if_unreferenced(&blob.info.sha256, None).await {
+                tracing::warn!(%error, sha256 = %blob.info.sha256, "could not remove a staged blob; the collector will");
             }
         }
+    }
+
+    /// Removes the blob's row and bytes if nothing references it (and, with a cutoff, nobody touched it since),
+    /// under the exclusive side of the collector's lock. Returns whether it did.
+    pub(crate) async fn remove_blob_if_unreferenced(
+        &self,
+        sha256: &str,
+        cutoff: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<bool> {
+        let _write = self.write_guard().await;
+        let txn = self.db().begin().await?;
+        lifecycle::blob_lock(&txn, true).await?;
+        if !lifecycle::delete_blob_if_unreferenced(&txn, sha256, cutoff).await? {
+            return Ok(false);
+        }
+        // Bytes go before the commit: if the commit fails, a row without bytes is left, which nothing references
+        // and which the next writer of that content touches and finds empty (a retryable error).
+        self.inner.blobs.delete(sha256).await?;
+        txn.commit().await?;
+        Ok(true)
     }
 }

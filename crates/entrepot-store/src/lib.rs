@@ -5,12 +5,14 @@
 //! needs to decide.
 
 pub mod accounts;
+pub mod audit;
 pub mod blobs;
 mod connect;
 pub mod container;
 pub mod entity;
 pub mod facts;
 pub mod grants;
+pub mod lifecycle;
 pub mod maven;
 pub mod npm;
 pub mod orgs;

@@ -106,12 +106,17 @@ pub async fn update(db: &impl ConnectionTrait, model: package::Model) -> Result<
     Ok(active.update(db).await?)
 }
 
-pub async fn set_deleted(db: &impl ConnectionTrait, id: i64, deleted: bool) -> Result<()> {
+/// Marks the row deleted at `deleted_at`, or live again with `None`.
+pub async fn set_deleted(
+    db: &impl ConnectionTrait,
+    id: i64,
+    deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<()> {
     let at = now();
     package::Entity::update_many()
         .col_expr(
             package::Column::DeletedAt,
-            Expr::value(deleted.then_some(at)),
+            Expr::value(deleted_at),
         )
         .col_expr(package::Column::UpdatedAt, Expr::value(at))
         .filter(package::Column::Id.eq(id))
@@ -230,12 +235,17 @@ pub async fn update_version_metadata(
     Ok(())
 }
 
-pub async fn set_version_deleted(db: &impl ConnectionTrait, id: i64, deleted: bool) -> Result<()> {
+/// Marks the row deleted at `deleted_at`, or live again with `None`.
+pub async fn set_version_deleted(
+    db: &impl ConnectionTrait,
+    id: i64,
+    deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<()> {
     let at = now();
     package_version::Entity::update_many()
         .col_expr(
             package_version::Column::DeletedAt,
-            Expr::value(deleted.then_some(at)),
+            Expr::value(deleted_at),
         )
         .col_expr(package_version::Column::UpdatedAt, Expr::value(at))
         .filter(package_version::Column::Id.eq(id))

@@ -51,6 +51,8 @@ pub enum AdminCommand {
     /// Package settings: visibility, access list, Actions access, linking, inheritance.
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Purge what is deleted longer ago than the restore window, then collect unreferenced blobs, now.
+    Purge,
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +145,13 @@ pub enum RepoCommand {
     List {
         #[arg(long)]
         owner: Option<String>,
+    },
+    /// Transfer a repository to another user or organization (permissions.md §5).
+    Transfer {
+        /// OWNER/NAME.
+        repo: RepoRef,
+        /// The new owner's login.
+        new_owner: String,
     },
 }
 
@@ -428,6 +437,19 @@ async fn dispatch(
             };
             print_json(&services.create_repository(&op, new).await?)
         }
+        AdminCommand::Repo(RepoCommand::Transfer { repo, new_owner }) => print_json(
+            &services
+                .transfer_repository(&op, &repo.owner, &repo.name, &new_owner)
+                .await?,
+        ),
+        AdminCommand::Purge => {
+            let report = services.purge().await?;
+            println!(
+                "purged {} versions and {} packages; collected {} blobs ({} bytes)",
+                report.versions, report.packages, report.gc.blobs, report.gc.bytes
+            );
+            Ok(())
+        }
         AdminCommand::Repo(RepoCommand::List { owner }) => {
             let owners = match owner {
                 Some(owner) => vec![owner],
@@ -627,6 +649,8 @@ mod tests {
             &["team", "add-member", "acme", "devs", "mia"],
             &["repo", "create", "acme/web", "--visibility", "internal"],
             &["repo", "list", "--owner", "acme"],
+            &["repo", "transfer", "acme/web", "ursula"],
+            &["purge"],
             &["collaborator", "add", "acme/web", "max", "--role", "write"],
             &[
                 "token",

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, web};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpResponse, web};
 use entrepot_http::base_url::ConfiguredBaseUrl;
 use entrepot_http::error::ErrorChain;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -53,6 +53,7 @@ impl AppState {
         // Opening the services runs the migrations.
         let services = Services::open(config.service_config()).await?;
         entrepot_container::spawn_janitor(services.clone(), &config.container);
+        spawn_purge_worker(services.clone(), &config.lifecycle);
         let readiness = Readiness::new({
             let services = services.clone();
             move || {
@@ -112,8 +113,65 @@ pub fn build_app(
 > {
     App::new()
         .configure(|cfg| state.configure(cfg))
+        .wrap(from_fn(audit_refusals))
         .wrap(from_fn(entrepot_http::metrics::middleware))
         .wrap(from_fn(entrepot_http::request_id::middleware))
+}
+
+/// Hands every request that used a token and was refused to the audit queue (which never waits: see
+/// `entrepot_service::audit`).
+async fn audit_refusals(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let services = req.app_data::<web::Data<Services>>().cloned();
+    let request_id = req
+        .extensions()
+        .get::<entrepot_http::request_id::RequestId>()
+        .map(ToString::to_string);
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let (response, seen) = entrepot_service::audit::scoped(request_id, next.call(req)).await;
+    if let Some(services) = services
+        && seen.token_id.is_some()
+    {
+        let status = match &response {
+            Ok(response) => response.status().as_u16(),
+            Err(error) => error.as_response_error().status_code().as_u16(),
+        };
+        if status == 401 || status == 403 || (status >= 400 && seen.denied) {
+            let path = entrepot_http::request_id::redact_tokens_in_path(&path);
+            services.record_refused_token_use(&seen, &method, &path, status);
+        }
+    }
+    response
+}
+
+/// Runs the purge and the blob collector every `purge_interval_secs`, for the life of the process; with several
+/// replicas the lease in the database lets one of them work per round.
+fn spawn_purge_worker(services: Services, config: &crate::config::LifecycleConfig) {
+    if config.purge_interval_secs == 0 {
+        return;
+    }
+    let interval = Duration::from_secs(config.purge_interval_secs);
+    let holder = format!(
+        "{}-{}",
+        std::process::id(),
+        services.now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    tokio::spawn(async move {
+        let mut ticker = actix_web::rt::time::interval(interval);
+        // The first tick is immediate; let the server come up first.
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            // The lease outlives a round that overruns the interval, and expires if this replica dies.
+            match services.lifecycle_tick(&holder, interval * 2).await {
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "the purge round failed"),
+            }
+        }
+    });
 }
 
 type CheckFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>>>>;

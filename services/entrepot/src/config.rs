@@ -43,6 +43,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "workflow_token_ttl_secs",
     "shutdown_timeout_secs",
     "restore_window_days",
+    "lifecycle",
     "telemetry",
     "container",
     "npm",
@@ -76,6 +77,8 @@ pub struct Config {
     pub shutdown_timeout_secs: u64,
     /// How long a deleted package or version stays restorable.
     pub restore_window_days: u64,
+    /// The purge worker and blob collector (`[lifecycle]`).
+    pub lifecycle: LifecycleConfig,
     pub telemetry: TelemetryConfig,
     /// The container registry (`/v2/`, `/token`).
     pub container: entrepot_container::ContainerConfig,
@@ -98,6 +101,7 @@ impl Default for Config {
             workflow_token_ttl_secs: 3600,
             shutdown_timeout_secs: 30,
             restore_window_days: 30,
+            lifecycle: LifecycleConfig::default(),
             telemetry: TelemetryConfig::default(),
             container: entrepot_container::ContainerConfig::default(),
             npm: entrepot_npm_registry::NpmConfig::default(),
@@ -155,7 +159,29 @@ impl Config {
         service.workflow_token_ttl = self.workflow_token_ttl();
         service.restore_window =
             Duration::from_secs(self.restore_window_days.saturating_mul(86_400));
+        service.blob_grace = Duration::from_secs(self.lifecycle.blob_grace_secs);
         service
+    }
+}
+
+/// The purge worker: what is deleted longer ago than the restore window goes for good, then the blobs nothing
+/// references any more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LifecycleConfig {
+    /// Seconds between two rounds; 0 turns the worker off (`entrepot admin purge` still works).
+    pub purge_interval_secs: u64,
+    /// How long bytes a writer just stored are spared by the collector even though nothing references them
+    /// yet; must exceed the longest time between an upload's last byte and the commit that records it.
+    pub blob_grace_secs: u64,
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        Self {
+            purge_interval_secs: 3600,
+            blob_grace_secs: 3600,
+        }
     }
 }
 

@@ -72,6 +72,18 @@ fn admin_rules_table() {
             Decision::Allow,
         ),
         (
+            Viewer::Olga,
+            ReadAuditLog,
+            |_| AdminFacts::default(),
+            forbidden(Forbidden::SiteAdminOnly),
+        ),
+        (
+            Viewer::Root,
+            ReadAuditLog,
+            |_| AdminFacts::default(),
+            Decision::Allow,
+        ),
+        (
             Viewer::Outsider,
             CreateOrg,
             |_| AdminFacts::default(),

@@ -11,6 +11,8 @@ pub struct Model {
     pub sha512: Option<String>,
     pub size: i64,
     pub created_at: DateTimeUtc,
+    /// When a writer last vouched for the bytes (m0005); the collector spares blobs touched within its grace.
+    pub touched_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod actions_access;
+pub mod audit_event;
 pub mod blob;
 pub mod blob_checksum;
 pub mod collaborator;
@@ -9,6 +10,7 @@ pub mod container_blob_link;
 pub mod container_setting;
 pub mod container_tag;
 pub mod container_upload;
+pub mod lifecycle_lease;
 pub mod membership;
 pub mod npm_package;
 pub mod org_settings;
