@@ -136,18 +136,15 @@ fn a_transfer_moves_maven_packages_and_unlinks_npm_ones() {
     let base = format!("{}/maven/acme/web/com/acme/core/1.0", server.url());
     let pom = r#"<project><modelVersion>4.0.0</modelVersion><groupId>com.acme</groupId><artifactId>core</artifactId><version>1.0</version></project>"#;
     for (file, content) in [("core-1.0.pom", pom), ("core-1.0.jar", "not really a jar")] {
-        let status = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", &format!("olga:{olga}"), "-T", "-"])
+        let local = work.join(file);
+        std::fs::write(&local, content).unwrap();
+        let output = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", &format!("olga:{olga}"), "-T"])
+            .arg(&local)
             .arg(format!("{base}/{file}"))
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                child.stdin.take().unwrap().write_all(content.as_bytes())?;
-                child.wait_with_output()
-            })
+            .output()
             .expect("curl");
-        let code = String::from_utf8_lossy(&status.stdout).into_owned();
+        let code = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(code.starts_with('2'), "PUT {file}: {code}");
     }
 
@@ -223,7 +220,9 @@ fn npm_unpublish_follows_the_delete_rules_and_is_audited() {
         ("@acme/priv", "1.0.0"),
         ("@acme/priv", "1.0.1"),
         ("@acme/webpkg", "1.0.0"),
+        ("@acme/webpkg", "1.0.1"),
         ("@acme/popular", "1.0.0"),
+        ("@acme/popular", "1.0.1"),
     ] {
         ok(&mut olga_npm(&npm_package(&work, name, version), &["publish"]));
     }
