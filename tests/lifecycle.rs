@@ -12,7 +12,13 @@ use entrepot_service::{NewTokenRequest, NewUser, Services};
 use support::{Server, client, fails, isolated, ok};
 
 /// A REST call with a token; the status and the body.
-fn api(server: &Server, method: &str, path: &str, token: &str, body: Option<&str>) -> (u16, String) {
+fn api(
+    server: &Server,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+) -> (u16, String) {
     let mut command = Command::new("curl");
     command.args([
         "-s",
@@ -37,7 +43,10 @@ fn api(server: &Server, method: &str, path: &str, token: &str, body: Option<&str
 
 fn api_ok(server: &Server, method: &str, path: &str, token: &str, body: Option<&str>) -> String {
     let (status, body) = api(server, method, path, token, body);
-    assert!((200..300).contains(&status), "{method} {path}: {status} {body}");
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {body}"
+    );
     body
 }
 
@@ -106,8 +115,10 @@ fn npm_package(dir: &Path, name: &str, version: &str) -> PathBuf {
     std::fs::create_dir_all(&path).unwrap();
     std::fs::write(
         path.join("package.json"),
-        serde_json::to_vec(&serde_json::json!({ "name": name, "version": version, "main": "index.js" }))
-            .unwrap(),
+        serde_json::to_vec(
+            &serde_json::json!({ "name": name, "version": version, "main": "index.js" }),
+        )
+        .unwrap(),
     )
     .unwrap();
     std::fs::write(path.join("index.js"), "module.exports = 1;\n").unwrap();
@@ -127,10 +138,25 @@ fn a_transfer_moves_maven_packages_and_unlinks_npm_ones() {
     let work = server.scratch("work");
 
     // @acme/webpkg, linked to acme/web and inheriting its access (row 10's setup).
-    ok(&mut olga_npm(&npm_package(&work, "@acme/webpkg", "1.0.0"), &["publish"]));
+    ok(&mut olga_npm(
+        &npm_package(&work, "@acme/webpkg", "1.0.0"),
+        &["publish"],
+    ));
     let settings = "/orgs/acme/packages/npm/webpkg";
-    api_ok(&server, "PUT", &format!("{settings}/link"), &olga, Some(r#"{"repository":"web"}"#));
-    api_ok(&server, "PUT", &format!("{settings}/inheritance"), &olga, Some(r#"{"inherit":true}"#));
+    api_ok(
+        &server,
+        "PUT",
+        &format!("{settings}/link"),
+        &olga,
+        Some(r#"{"repository":"web"}"#),
+    );
+    api_ok(
+        &server,
+        "PUT",
+        &format!("{settings}/inheritance"),
+        &olga,
+        Some(r#"{"inherit":true}"#),
+    );
 
     // com.acme:core in acme/web, deployed file by file as Maven does.
     let base = format!("{}/maven/acme/web/com/acme/core/1.0", server.url());
@@ -139,7 +165,16 @@ fn a_transfer_moves_maven_packages_and_unlinks_npm_ones() {
         let local = work.join(file);
         std::fs::write(&local, content).unwrap();
         let output = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", &format!("olga:{olga}"), "-T"])
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-u",
+                &format!("olga:{olga}"),
+                "-T",
+            ])
             .arg(&local)
             .arg(format!("{base}/{file}"))
             .output()
@@ -164,7 +199,10 @@ fn a_transfer_moves_maven_packages_and_unlinks_npm_ones() {
     )
     .unwrap();
     let output = fails(&mut max_npm(&project, &["install"]));
-    assert!(output.contains("404") || output.contains("E404"), "row 28: {output}");
+    assert!(
+        output.contains("404") || output.contains("E404"),
+        "row 28: {output}"
+    );
     // olga, an implicit admin, still sees it: unlinked, not inheriting.
     ok(&mut olga_npm(&work, &["view", "@acme/webpkg", "version"]));
 
@@ -197,7 +235,15 @@ fn a_transfer_moves_maven_packages_and_unlinks_npm_ones() {
     ok(&mut get);
     assert!(home.join("m2/com/acme/core/1.0/core-1.0.jar").exists());
     let old = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", &format!("olga:{olga}")])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-u",
+            &format!("olga:{olga}"),
+        ])
         .arg(format!("{base}/core-1.0.pom"))
         .output()
         .unwrap();
@@ -224,18 +270,39 @@ fn npm_unpublish_follows_the_delete_rules_and_is_audited() {
         ("@acme/popular", "1.0.0"),
         ("@acme/popular", "1.0.1"),
     ] {
-        ok(&mut olga_npm(&npm_package(&work, name, version), &["publish"]));
+        ok(&mut olga_npm(
+            &npm_package(&work, name, version),
+            &["publish"],
+        ));
     }
 
     // Row 8: the org owner deletes.
     ok(&mut olga_npm(&work, &["unpublish", "@acme/priv@1.0.0"]));
-    let versions = ok(&mut olga_npm(&work, &["view", "@acme/priv", "versions", "--json"]));
-    assert!(!versions.contains("1.0.0") && versions.contains("1.0.1"), "{versions}");
+    let versions = ok(&mut olga_npm(
+        &work,
+        &["view", "@acme/priv", "versions", "--json"],
+    ));
+    assert!(
+        !versions.contains("1.0.0") && versions.contains("1.0.1"),
+        "{versions}"
+    );
 
     // Row 11: max writes @acme/webpkg through acme/web (write) but may not delete it.
     let settings = "/orgs/acme/packages/npm/webpkg";
-    api_ok(&server, "PUT", &format!("{settings}/link"), &olga, Some(r#"{"repository":"web"}"#));
-    api_ok(&server, "PUT", &format!("{settings}/inheritance"), &olga, Some(r#"{"inherit":true}"#));
+    api_ok(
+        &server,
+        "PUT",
+        &format!("{settings}/link"),
+        &olga,
+        Some(r#"{"repository":"web"}"#),
+    );
+    api_ok(
+        &server,
+        "PUT",
+        &format!("{settings}/inheritance"),
+        &olga,
+        Some(r#"{"inherit":true}"#),
+    );
     let output = fails(&mut max_npm(&work, &["unpublish", "@acme/webpkg@1.0.0"]));
     assert!(output.contains("403"), "row 11: {output}");
 
@@ -247,7 +314,10 @@ fn npm_unpublish_follows_the_delete_rules_and_is_audited() {
         &olga,
         Some(r#"{"visibility":"public"}"#),
     );
-    let database = format!("sqlite://{}?mode=rwc", server.data.path().join("entrepot.db").display());
+    let database = format!(
+        "sqlite://{}?mode=rwc",
+        server.data.path().join("entrepot.db").display()
+    );
     server.block_on(async {
         let store = entrepot_store::Store::open(&database).await.unwrap();
         use entrepot_store::ConnectionTrait;
@@ -263,24 +333,67 @@ fn npm_unpublish_follows_the_delete_rules_and_is_audited() {
     let output = fails(&mut olga_npm(&work, &["unpublish", "@acme/popular@1.0.0"]));
     assert!(output.contains("403"), "row 30: {output}");
 
-    let (status, log) = api(&server, "GET", "/orgs/acme/audit-log?per_page=100", &olga, None);
+    let (status, log) = api(
+        &server,
+        "GET",
+        "/orgs/acme/audit-log?per_page=100",
+        &olga,
+        None,
+    );
     assert_eq!(status, 200, "{log}");
     let entries: Vec<serde_json::Value> = serde_json::from_str(&log).unwrap();
     let has = |action: &str, actor: &str, target: &str| {
         entries.iter().any(|e| {
-            e["action"] == action && e["actor"] == actor && e["target"].as_str().is_some_and(|t| t.starts_with(target))
+            e["action"] == action
+                && e["actor"] == actor
+                && e["target"].as_str().is_some_and(|t| t.starts_with(target))
         })
     };
-    assert!(has("package_version.delete", "olga", "acme/npm/priv@1.0.0"), "{log}");
+    assert!(
+        has("package_version.delete", "olga", "acme/npm/priv@1.0.0"),
+        "{log}"
+    );
     // The refused deletes are token uses that failed authorization, with the token's id and the request's id.
-    assert!(has("token.authorization_failed", "max", "acme/npm/webpkg"), "{log}");
-    assert!(has("token.authorization_failed", "olga", "acme/npm/popular"), "{log}");
-    let refused = entries.iter().find(|e| e["action"] == "token.authorization_failed").unwrap();
-    assert!(refused["token_id"].is_i64() && refused["request_id"].is_string(), "{refused}");
-    assert!(!log.contains(&olga) && !log.contains(&server.token("max")), "no secret in the log");
+    assert!(
+        has("token.authorization_failed", "max", "acme/npm/webpkg"),
+        "{log}"
+    );
+    assert!(
+        has("token.authorization_failed", "olga", "acme/npm/popular"),
+        "{log}"
+    );
+    let refused = entries
+        .iter()
+        .find(|e| e["action"] == "token.authorization_failed")
+        .unwrap();
+    assert!(
+        refused["token_id"].is_i64() && refused["request_id"].is_string(),
+        "{refused}"
+    );
+    assert!(
+        !log.contains(&olga) && !log.contains(&server.token("max")),
+        "no secret in the log"
+    );
     // Paginated as GitHub does.
-    let (_, first) = api(&server, "GET", "/orgs/acme/audit-log?per_page=1", &olga, None);
-    assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&first).unwrap().len(), 1);
-    let (status, _) = api(&server, "GET", "/orgs/acme/audit-log", &server.token("mia"), None);
+    let (_, first) = api(
+        &server,
+        "GET",
+        "/orgs/acme/audit-log?per_page=1",
+        &olga,
+        None,
+    );
+    assert_eq!(
+        serde_json::from_str::<Vec<serde_json::Value>>(&first)
+            .unwrap()
+            .len(),
+        1
+    );
+    let (status, _) = api(
+        &server,
+        "GET",
+        "/orgs/acme/audit-log",
+        &server.token("mia"),
+        None,
+    );
     assert_eq!(status, 403);
 }

@@ -54,7 +54,10 @@ pub struct RequestSeen {
 }
 
 /// Runs one request's handling with its audit context; returns what it learned.
-pub async fn scoped<F: Future>(request_id: Option<String>, handling: F) -> (F::Output, RequestSeen) {
+pub async fn scoped<F: Future>(
+    request_id: Option<String>,
+    handling: F,
+) -> (F::Output, RequestSeen) {
     let context = RequestAudit {
         request_id,
         ..RequestAudit::default()
@@ -263,8 +266,16 @@ impl Services {
     }
 
     /// Queues the audit event of a request that used a token and was refused (`status`); never waits.
-    pub fn record_refused_token_use(&self, seen: &RequestSeen, method: &str, path: &str, status: u16) {
-        let Some(token_id) = seen.token_id else { return };
+    pub fn record_refused_token_use(
+        &self,
+        seen: &RequestSeen,
+        method: &str,
+        path: &str,
+        status: u16,
+    ) {
+        let Some(token_id) = seen.token_id else {
+            return;
+        };
         let workflow = match seen.principal {
             Some(Principal::Workflow(workflow)) => Some(workflow.repo.0),
             _ => None,
@@ -276,10 +287,7 @@ impl Services {
             actor_login: None,
             token_id: Some(token_id),
             owner_id: seen.owner_id,
-            target: seen
-                .target
-                .clone()
-                .unwrap_or_else(|| path.to_owned()),
+            target: seen.target.clone().unwrap_or_else(|| path.to_owned()),
             outcome: format!("denied ({status})"),
             request_id: seen.request_id.clone(),
             details: Some(serde_json::json!({

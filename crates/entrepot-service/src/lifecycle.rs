@@ -10,7 +10,9 @@
 
 use std::time::Duration;
 
-use entrepot_authz::{AccountId, AdminFacts, AdminOp, PackageType, Principal, ScopingModel, authorize_admin};
+use entrepot_authz::{
+    AccountId, AdminFacts, AdminOp, PackageType, Principal, ScopingModel, authorize_admin,
+};
 use entrepot_store::entity::package;
 use entrepot_store::{TransactionTrait, accounts, facts, grants, lifecycle, packages};
 
@@ -44,9 +46,14 @@ impl Services {
 
     /// One round of the background job if this replica holds (or takes) the purge lease, `None` when another
     /// replica does. `holder` names this replica; the lease outlives `lease_for` only if renewed.
-    pub async fn lifecycle_tick(&self, holder: &str, lease_for: Duration) -> Result<Option<PurgeReport>> {
+    pub async fn lifecycle_tick(
+        &self,
+        holder: &str,
+        lease_for: Duration,
+    ) -> Result<Option<PurgeReport>> {
         let now = self.now();
-        let until = now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::hours(1));
+        let until =
+            now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::hours(1));
         let taken = {
             let _write = self.write_guard().await;
             lifecycle::acquire_lease(self.db(), PURGE_LEASE, holder, now, until).await?
@@ -75,7 +82,8 @@ impl Services {
                 }
                 report.versions += 1;
                 if let Some(package) = packages::by_id(self.db(), version.package_id).await? {
-                    self.audit_purge(&operator, &package, Some(&version.version)).await;
+                    self.audit_purge(&operator, &package, Some(&version.version))
+                        .await;
                 }
             }
             if (expired.len() as u64) < BATCH {
@@ -105,7 +113,12 @@ impl Services {
         Ok(report)
     }
 
-    async fn audit_purge(&self, operator: &Principal, package: &package::Model, version: Option<&str>) {
+    async fn audit_purge(
+        &self,
+        operator: &Principal,
+        package: &package::Model,
+        version: Option<&str>,
+    ) {
         let Ok(Some(owner)) = accounts::by_id(self.db(), package.owner_id).await else {
             return;
         };
@@ -156,12 +169,16 @@ impl Services {
         name: &str,
         new_owner: &str,
     ) -> Result<RepositoryView> {
-        let (repo, _) = self.repo_for(principal, owner, name, AdminOp::ManageRepo).await?;
+        let (repo, _) = self
+            .repo_for(principal, owner, name, AdminOp::ManageRepo)
+            .await?;
         let old_owner = self.account_row(owner).await?;
         let target = self.account_row(new_owner).await?;
         let admin_facts = if target.kind == accounts::KIND_ORG {
             AdminFacts {
-                org: Some(facts::org(self.db(), target.id, principal.user().map(|u| u.id.0)).await?),
+                org: Some(
+                    facts::org(self.db(), target.id, principal.user().map(|u| u.id.0)).await?,
+                ),
                 ..AdminFacts::default()
             }
         } else {
@@ -226,10 +243,22 @@ impl Services {
             "unlinked_packages": unlinked,
         });
         let target_name = format!("{}/{}", old_owner.login, repo.name);
-        self.audit(principal, "repo.transfer", Some(old_owner.id), target_name.clone(), Some(details.clone()))
-            .await;
-        self.audit(principal, "repo.transfer", Some(target.id), target_name, Some(details))
-            .await;
+        self.audit(
+            principal,
+            "repo.transfer",
+            Some(old_owner.id),
+            target_name.clone(),
+            Some(details.clone()),
+        )
+        .await;
+        self.audit(
+            principal,
+            "repo.transfer",
+            Some(target.id),
+            target_name,
+            Some(details),
+        )
+        .await;
         let row = entrepot_store::repos::by_id(self.db(), repo.id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("repository {name}")))?;

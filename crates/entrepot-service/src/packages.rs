@@ -648,8 +648,14 @@ impl Services {
         self.versions_changed(&txn, &package).await?;
         txn.commit().await?;
         drop(_write);
-        self.audit_package(principal, "package_version.delete", &owner, &package, Some(version))
-            .await;
+        self.audit_package(
+            principal,
+            "package_version.delete",
+            &owner,
+            &package,
+            Some(version),
+        )
+        .await;
         Ok(())
     }
 
@@ -763,7 +769,11 @@ impl Services {
 
     /// What a delete or restore changes beyond the rows: npm's packument revision, so that no replica serves a
     /// cached packument that still (or not yet) lists the version.
-    async fn versions_changed(&self, txn: &DatabaseTransaction, package: &package::Model) -> Result<()> {
+    async fn versions_changed(
+        &self,
+        txn: &DatabaseTransaction,
+        package: &package::Model,
+    ) -> Result<()> {
         if package.package_type == PackageType::Npm.as_str() {
             entrepot_store::npm::bump(txn, package.id).await?;
         }

@@ -91,7 +91,10 @@ impl Services {
     /// Records or touches the blob row of bytes just written, under the shared side of the collector's lock, and
     /// checks that the bytes are still there: a collection that removed them before this touch is answered with a
     /// retryable error rather than a row pointing at nothing.
-    pub(crate) async fn lease_blob(&self, info: &BlobInfo) -> Result<entrepot_store::entity::blob::Model> {
+    pub(crate) async fn lease_blob(
+        &self,
+        info: &BlobInfo,
+    ) -> Result<entrepot_store::entity::blob::Model> {
         let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
         lifecycle::blob_lock(&txn, false).await?;
@@ -119,7 +122,10 @@ impl Services {
             if self.inner.staging.holders(&blob.info.sha256) > 1 {
                 continue;
             }
-            if let Err(error) = self.remove_blob_if_unreferenced(&blob.info.sha256, None).await {
+            if let Err(error) = self
+                .remove_blob_if_unreferenced(&blob.info.sha256, None)
+                .await
+            {
                 tracing::warn!(%error, sha256 = %blob.info.sha256, "could not remove a staged blob; the collector will");
             }
         }

@@ -13,11 +13,11 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use crate::Result;
 use crate::entity::{
     actions_access, blob, container_blob_link, lifecycle_lease, package, package_file,
     package_version, repository, team_repository,
 };
-use crate::{Result, StoreError};
 
 /// Key of the PostgreSQL advisory lock between blob writers (shared) and the collector (exclusive).
 const BLOB_LOCK: i64 = 7_310_593_858_820_747_637;
@@ -76,8 +76,11 @@ fn unreferenced() -> Condition {
         .expr(Expr::val(1))
         .from(container_blob_link::Entity)
         .and_where(
-            Expr::col((container_blob_link::Entity, container_blob_link::Column::BlobId))
-                .equals((blob::Entity, blob::Column::Id)),
+            Expr::col((
+                container_blob_link::Entity,
+                container_blob_link::Column::BlobId,
+            ))
+            .equals((blob::Entity, blob::Column::Id)),
         )
         .to_owned();
     Condition::all()
@@ -282,11 +285,8 @@ pub async fn move_package(
         .filter(package::Column::Id.eq(package.id))
         .exec(db)
         .await
-        .map_err(|error| match crate::conflict_as(|| String::new())(error) {
-            StoreError::Conflict(_) => StoreError::Conflict(format!(
-                "the new owner already has a package named {name}"
-            )),
-            other => other,
-        })?;
+        .map_err(crate::conflict_as(|| {
+            format!("the new owner already has a package named {name}")
+        }))?;
     Ok(())
 }

@@ -114,10 +114,7 @@ pub async fn set_deleted(
 ) -> Result<()> {
     let at = now();
     package::Entity::update_many()
-        .col_expr(
-            package::Column::DeletedAt,
-            Expr::value(deleted_at),
-        )
+        .col_expr(package::Column::DeletedAt, Expr::value(deleted_at))
         .col_expr(package::Column::UpdatedAt, Expr::value(at))
         .filter(package::Column::Id.eq(id))
         .exec(db)
@@ -243,10 +240,7 @@ pub async fn set_version_deleted(
 ) -> Result<()> {
     let at = now();
     package_version::Entity::update_many()
-        .col_expr(
-            package_version::Column::DeletedAt,
-            Expr::value(deleted_at),
-        )
+        .col_expr(package_version::Column::DeletedAt, Expr::value(deleted_at))
         .col_expr(package_version::Column::UpdatedAt, Expr::value(at))
         .filter(package_version::Column::Id.eq(id))
         .exec(db)
