@@ -299,7 +299,7 @@ async fn collection_during_publishes_loses_nothing() {
     with_clock(|env, clock| async move {
         let world = World::build(&env.services).await;
         let mia = world.principal("mia").await;
-        let contents: Vec<Vec<u8>> = (0..24)
+        let contents: Vec<Vec<u8>> = (0..12)
             .map(|i| format!("content {i}").into_bytes())
             .collect();
         // Half of them are stored already, unreferenced and old: collectable.
