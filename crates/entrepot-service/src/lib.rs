@@ -10,6 +10,7 @@
 mod accounts;
 mod auth;
 mod container;
+mod downloads;
 mod error;
 mod link;
 mod maven;
@@ -17,6 +18,7 @@ mod npm;
 mod packages;
 mod pull_cache;
 mod staging;
+mod versions_by_id;
 mod views;
 
 use std::path::PathBuf;
@@ -97,6 +99,7 @@ struct Inner {
     staging: staging::Pins,
     npm: npm::NpmCaches,
     pull_cache: pull_cache::PullCache,
+    downloads: downloads::DownloadCounter,
 }
 
 impl Services {
@@ -130,6 +133,7 @@ impl Services {
                 staging: staging::Pins::default(),
                 npm: npm::NpmCaches::new(config.token_cache_ttl),
                 pull_cache: pull_cache::PullCache::new(config.token_cache_ttl),
+                downloads: downloads::DownloadCounter::default(),
             }),
         }
     }

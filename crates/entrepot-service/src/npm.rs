@@ -672,7 +672,7 @@ impl Services {
             .open(&blob.sha256, None)
             .await
             .map_err(ServiceError::from)?;
-        packages::count_download(self.db(), read.package.id, row.id).await?;
+        self.count_download(read.package.id, row.id);
         Ok(OpenedFile {
             file: FileView::new(&file, blob.sha256, blob.sha512),
             reader,

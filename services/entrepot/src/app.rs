@@ -53,6 +53,7 @@ impl AppState {
         // Opening the services runs the migrations.
         let services = Services::open(config.service_config()).await?;
         entrepot_container::spawn_janitor(services.clone(), &config.container);
+        services.spawn_download_flusher(config.download_flush_interval());
         let readiness = Readiness::new({
             let services = services.clone();
             move || {
