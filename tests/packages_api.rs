@@ -303,7 +303,7 @@ fn octokit_lists_gets_deletes_and_restores_what_real_clients_published() {
         &["acme", "container", "tools/app"],
     );
     assert_eq!(status, 200, "{image_versions}");
-    assert_eq!(names(&image_versions), [digest.clone()]);
+    assert_eq!(names(&image_versions), [digest.as_str()]);
     assert_eq!(
         image_versions[0]["metadata"]["container"]["tags"],
         json!(["v1"])

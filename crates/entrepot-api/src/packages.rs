@@ -153,7 +153,7 @@ impl Page {
         Ok(self)
     }
 
-    fn slice<'a, T>(self, items: &'a [T]) -> &'a [T] {
+    fn slice<T>(self, items: &[T]) -> &[T] {
         let start =
             usize::try_from((self.page - 1).saturating_mul(self.per_page)).unwrap_or(usize::MAX);
         let end = start.saturating_add(self.per_page as usize);
