@@ -4,6 +4,7 @@
 #
 #   container: skopeo, podman (Debian)
 #   npm:       npm (comes with node; tmux drives its interactive login), yarn 1.22.22 and pnpm 10.34.8 (npm registry; later majors need node 22)
+#   REST API:  @octokit/rest 21.1.1 (ESM, node >= 18) in $ENTREPOT_CLIENTS/octokit, for tests/packages_api.rs
 #   maven:     Maven 3.8 + Debian's plugin jars in /usr/share/maven-repo (builds run offline from Central)
 #   gradle:    Gradle 4.4.1 (Debian) with the one-line classpath fix that lets maven-publish upload over http
 #   bench:     docker-registry (distribution 2.8), nginx, wrk, ab, hyperfine, Verdaccio 6.8.0
@@ -49,6 +50,19 @@ if [ ! -x "$T/bin/yarn" ] || [ ! -x "$T/bin/pnpm" ]; then
 fi
 ln -sf "$T/bin/yarn" "$PREFIX/bin/yarn"
 ln -sf "$T/bin/pnpm" "$PREFIX/bin/pnpm"
+
+# octokit is a library, not a command: the e2e test runs its node script with NODE_PATH-free ESM imports from
+# this directory (the script is written into it), so the module resolves from its node_modules.
+O="$PREFIX/octokit"
+if [ ! -f "$O/node_modules/@octokit/rest/package.json" ] || \
+   ! grep -q '"version": "21.1.1"' "$O/node_modules/@octokit/rest/package.json"; then
+  say "npm install @octokit/rest@21.1.1 into $O"
+  mkdir -p "$O"
+  cat > "$O/package.json" <<'JSON'
+{ "name": "entrepot-octokit", "private": true, "type": "module", "dependencies": { "@octokit/rest": "21.1.1" } }
+JSON
+  (cd "$O" && npm install "${NPM_FLAGS[@]}")
+fi
 
 if [ "${WITH_BENCH:-0}" = 1 ]; then
   # Verdaccio 6.9+ needs node 22. Its audit middleware asks for node-fetch@"cjs", a dist-tag this registry
@@ -99,7 +113,8 @@ fi
 say "clients"
 printf '  %-10s %s\n' \
   node "$(node --version)" npm "$(npm --version)" yarn "$("$PREFIX/bin/yarn" --version)" \
-  pnpm "$("$PREFIX/bin/pnpm" --version)" skopeo "$(skopeo --version | awk '{print $3}')" \
+  pnpm "$("$PREFIX/bin/pnpm" --version)" \
+  octokit "$(node -p "require('$O/node_modules/@octokit/rest/package.json').version")" skopeo "$(skopeo --version | awk '{print $3}')" \
   podman "$(podman --version | awk '{print $3}')" \
   mvn "$(mvn --version 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g' | awk '{print $3}')" \
   gradle "$(gradle --version 2>/dev/null | awk '/^Gradle/{print $2}')"

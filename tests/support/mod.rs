@@ -50,13 +50,27 @@ pub fn client(name: &str) -> Option<PathBuf> {
         .chain(std::iter::once(clients_dir().join(name)))
         .find(|candidate| candidate.is_file());
     if found.is_none() {
-        let message = format!(
-            "the client `{name}` is not installed; run `bash deploy/dev/install-clients.sh`"
-        );
-        assert!(!clients_required(), "{message}");
-        entrepot_testkit::warn_skipped(&message);
+        missing(&format!("the client `{name}`"));
     }
     found
+}
+
+/// A file the installer puts in its directory beside the wrappers, such as a library a test script imports
+/// (`octokit/node_modules/@octokit/rest/package.json`); missing, it is reported as a missing client is.
+pub fn client_file(relative: &str) -> Option<PathBuf> {
+    let path = clients_dir().parent()?.join(relative);
+    if path.is_file() {
+        Some(path)
+    } else {
+        missing(&format!("`{relative}`"));
+        None
+    }
+}
+
+fn missing(what: &str) {
+    let message = format!("{what} is not installed; run `bash deploy/dev/install-clients.sh`");
+    assert!(!clients_required(), "{message}");
+    entrepot_testkit::warn_skipped(&message);
 }
 
 /// Runs a client command to completion, with its output captured.

@@ -11,6 +11,10 @@ use entrepot_service::authz::Deny;
 pub struct ApiError(entrepot_http::error::ApiError);
 
 impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self(entrepot_http::error::ApiError::bad_request(message.into()))
+    }
+
     pub fn unprocessable(message: impl Into<String>) -> Self {
         Self(entrepot_http::error::ApiError::unprocessable(
             message.into(),

@@ -42,7 +42,7 @@ fn parse_visibility(value: &str) -> Result<Visibility, ApiError> {
 }
 
 /// The login behind the principal, or 401.
-async fn me(services: &Services, principal: &Principal) -> Result<String, ApiError> {
+pub(crate) async fn me(services: &Services, principal: &Principal) -> Result<String, ApiError> {
     match services.whoami(principal).await? {
         Some(user) => Ok(user.login),
         None => Err(ServiceError::Denied(entrepot_service::authz::Deny::Unauthenticated).into()),

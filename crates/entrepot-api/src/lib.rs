@@ -1,6 +1,5 @@
-//! The administration REST API under `/api/v3`: accounts, orgs, teams, repositories, tokens, workflow tokens and
-//! package settings (so that operators and tests can grant access; the GitHub-compatible packages API is its own
-//! crate's job).
+//! The REST API under `/api/v3`: accounts, orgs, teams, repositories, tokens, workflow tokens, package settings,
+//! and GitHub's packages API (list, get, delete and restore packages and versions, in `packages`).
 //!
 //! Every route is declared once in [`ROUTES`] with the operation it performs; `configure` mounts exactly that
 //! table, and the authorization test walks it. Handlers parse, call the service layer, and render; the service
@@ -9,6 +8,7 @@
 mod error;
 mod handlers;
 mod lifecycle;
+mod packages;
 mod principal;
 
 use actix_web::web;
@@ -97,6 +97,23 @@ routes! {
     PUT "/{scope}/{owner}/packages/{package_type}/{name}/link" => handlers::link, Declared::Package(O::Manage);
     DELETE "/{scope}/{owner}/packages/{package_type}/{name}/link" => handlers::unlink, Declared::Package(O::Manage);
     PUT "/{scope}/{owner}/packages/{package_type}/{name}/inheritance" => handlers::set_inheritance, Declared::Package(O::Manage);
+    // GitHub's packages API. A listing reads each package it shows (the others are left out).
+    GET "/user/packages" => packages::list_packages, Declared::Package(O::Read);
+    GET "/user/packages/{package_type}/{name}" => packages::get_package, Declared::Package(O::Read);
+    DELETE "/user/packages/{package_type}/{name}" => packages::delete_package, Declared::Package(O::Delete);
+    POST "/user/packages/{package_type}/{name}/restore" => packages::restore_package, Declared::Package(O::Restore);
+    GET "/user/packages/{package_type}/{name}/versions" => packages::list_versions, Declared::Package(O::Read);
+    GET "/user/packages/{package_type}/{name}/versions/{version_id}" => packages::get_version, Declared::Package(O::Read);
+    DELETE "/user/packages/{package_type}/{name}/versions/{version_id}" => packages::delete_version, Declared::Package(O::Delete);
+    POST "/user/packages/{package_type}/{name}/versions/{version_id}/restore" => packages::restore_version, Declared::Package(O::Restore);
+    GET "/{scope}/{owner}/packages" => packages::list_packages, Declared::Package(O::Read);
+    GET "/{scope}/{owner}/packages/{package_type}/{name}" => packages::get_package, Declared::Package(O::Read);
+    DELETE "/{scope}/{owner}/packages/{package_type}/{name}" => packages::delete_package, Declared::Package(O::Delete);
+    POST "/{scope}/{owner}/packages/{package_type}/{name}/restore" => packages::restore_package, Declared::Package(O::Restore);
+    GET "/{scope}/{owner}/packages/{package_type}/{name}/versions" => packages::list_versions, Declared::Package(O::Read);
+    GET "/{scope}/{owner}/packages/{package_type}/{name}/versions/{version_id}" => packages::get_version, Declared::Package(O::Read);
+    DELETE "/{scope}/{owner}/packages/{package_type}/{name}/versions/{version_id}" => packages::delete_version, Declared::Package(O::Delete);
+    POST "/{scope}/{owner}/packages/{package_type}/{name}/versions/{version_id}/restore" => packages::restore_version, Declared::Package(O::Restore);
 }
 
 /// Mounts the API under `/api/v3`. Needs `web::Data<entrepot_service::Services>` in the app data.

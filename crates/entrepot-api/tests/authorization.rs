@@ -1,7 +1,8 @@
 //! Every route of the administration API × every kind of principal → the expected answer.
 //!
-//! Each cell runs against a fresh world (the permission spec's §6 setup plus a site admin and a private npm
-//! package `lib` of acme published by olga), so no request sees another's side effects. The table is written by
+//! Each cell runs against a fresh world (the permission spec's §6 setup plus a site admin, a private npm
+//! package `lib` of acme and a private npm package `tool` of olga's own, both published by olga), so no request
+//! sees another's side effects. `LIB_V` and `TOOL_V` in a path stand for the id of their one version. The table is written by
 //! hand from the rules in docs/permissions.md, not computed from the code under test.
 
 use actix_web::http::Method;
@@ -31,6 +32,10 @@ enum Setup {
     GrantMaxRead,
     GrantDevsRead,
     ActionsSiteRead,
+    DeletedLibMaxRead,
+    DeletedLibVersionMaxRead,
+    DeletedTool,
+    DeletedToolVersion,
 }
 
 struct Case {
@@ -346,12 +351,152 @@ const CASES: &[Case] = &[
         Some(r#"{"inherit":false}"#),
         "UUNNNAANNA",
     ),
+    // GitHub's packages API. `/user/…` is the caller's own namespace: only olga has a `tool`, and a workflow
+    // token is no user. Listings answer everyone with what they may read.
+    case(
+        "GET",
+        "/user/packages",
+        "/user/packages?package_type=npm",
+        None,
+        "UUAAAAAAUA",
+    ),
+    case(
+        "GET",
+        "/user/packages/{package_type}/{name}",
+        "/user/packages/npm/tool",
+        None,
+        "UUNNNANNUA",
+    ),
+    case(
+        "DELETE",
+        "/user/packages/{package_type}/{name}",
+        "/user/packages/npm/tool",
+        None,
+        "UUNNNANNUF",
+    ),
+    Case {
+        setup: Setup::DeletedTool,
+        ..case(
+            "POST",
+            "/user/packages/{package_type}/{name}/restore",
+            "/user/packages/npm/tool/restore?token=ignored",
+            None,
+            "UUNNNANNUA",
+        )
+    },
+    case(
+        "GET",
+        "/user/packages/{package_type}/{name}/versions",
+        "/user/packages/npm/tool/versions",
+        None,
+        "UUNNNANNUA",
+    ),
+    case(
+        "GET",
+        "/user/packages/{package_type}/{name}/versions/{version_id}",
+        "/user/packages/npm/tool/versions/TOOL_V",
+        None,
+        "UUNNNANNUA",
+    ),
+    case(
+        "DELETE",
+        "/user/packages/{package_type}/{name}/versions/{version_id}",
+        "/user/packages/npm/tool/versions/TOOL_V",
+        None,
+        "UUNNNANNUF",
+    ),
+    Case {
+        setup: Setup::DeletedToolVersion,
+        ..case(
+            "POST",
+            "/user/packages/{package_type}/{name}/versions/{version_id}/restore",
+            "/user/packages/npm/tool/versions/TOOL_V/restore",
+            None,
+            "UUNNNANNUA",
+        )
+    },
+    case(
+        "GET",
+        "/{scope}/{owner}/packages",
+        "/orgs/acme/packages?package_type=npm&visibility=private",
+        None,
+        "AAAAAAAAAA",
+    ),
+    Case {
+        setup: Setup::GrantDevsRead,
+        ..case(
+            "GET",
+            "/{scope}/{owner}/packages/{package_type}/{name}",
+            "/orgs/acme/packages/npm/lib",
+            None,
+            "UUNANAAANA",
+        )
+    },
+    Case {
+        setup: Setup::GrantMaxRead,
+        ..case(
+            "DELETE",
+            "/{scope}/{owner}/packages/{package_type}/{name}",
+            "/orgs/acme/packages/npm/lib",
+            None,
+            "UUNNFAANNF",
+        )
+    },
+    Case {
+        setup: Setup::DeletedLibMaxRead,
+        ..case(
+            "POST",
+            "/{scope}/{owner}/packages/{package_type}/{name}/restore",
+            "/orgs/acme/packages/npm/lib/restore",
+            None,
+            "UUNNFAANNA",
+        )
+    },
+    Case {
+        setup: Setup::GrantMaxRead,
+        ..case(
+            "GET",
+            "/{scope}/{owner}/packages/{package_type}/{name}/versions",
+            "/orgs/acme/packages/npm/lib/versions?state=active",
+            None,
+            "UUNNAAANNA",
+        )
+    },
+    case(
+        "GET",
+        "/{scope}/{owner}/packages/{package_type}/{name}/versions/{version_id}",
+        "/orgs/acme/packages/npm/lib/versions/LIB_V",
+        None,
+        "UUNNNAANNA",
+    ),
+    Case {
+        setup: Setup::GrantDevsRead,
+        ..case(
+            "DELETE",
+            "/{scope}/{owner}/packages/{package_type}/{name}/versions/{version_id}",
+            "/orgs/acme/packages/npm/lib/versions/LIB_V",
+            None,
+            "UUNFNAAFNF",
+        )
+    },
+    Case {
+        setup: Setup::DeletedLibVersionMaxRead,
+        ..case(
+            "POST",
+            "/{scope}/{owner}/packages/{package_type}/{name}/versions/{version_id}/restore",
+            "/orgs/acme/packages/npm/lib/versions/LIB_V/restore",
+            None,
+            "UUNNFAANNA",
+        )
+    },
 ];
 
 struct Fixture {
     env: TestEnv,
     credentials: Vec<Option<String>>,
     olga_token_id: i64,
+    lib_version_id: i64,
+    tool_version_id: i64,
 }
 
 async fn fixture(setup: Setup) -> Fixture {
@@ -395,7 +540,7 @@ async fn fixture(setup: Setup) -> Fixture {
         .await
         .unwrap();
     let key = PackageKey::new("acme", PackageType::Npm, "lib");
-    entrepot_testkit::publish_file(
+    let (_, lib_version) = entrepot_testkit::publish_file(
         &services,
         &olga,
         &key,
@@ -406,18 +551,42 @@ async fn fixture(setup: Setup) -> Fixture {
     )
     .await
     .unwrap();
+    let tool = PackageKey::new("olga", PackageType::Npm, "tool");
+    let (_, tool_version) = entrepot_testkit::publish_file(
+        &services,
+        &olga,
+        &tool,
+        "1.0.0",
+        "tool-1.0.0.tgz",
+        b"tool tarball",
+        None,
+    )
+    .await
+    .unwrap();
+    let max = GranteeRef::User("max".into());
+    let grant_max_read = services.grant(&olga, &key, &max, Role::Read);
     match setup {
         Setup::None => {}
-        Setup::GrantMaxRead => services
-            .grant(&olga, &key, &GranteeRef::User("max".into()), Role::Read)
-            .await
-            .unwrap(),
+        Setup::GrantMaxRead => grant_max_read.await.unwrap(),
         Setup::GrantDevsRead => services
             .grant(&olga, &key, &GranteeRef::Team("devs".into()), Role::Read)
             .await
             .unwrap(),
         Setup::ActionsSiteRead => services
             .set_actions_access(&olga, &key, "site", Role::Read)
+            .await
+            .unwrap(),
+        Setup::DeletedLibMaxRead => {
+            grant_max_read.await.unwrap();
+            services.delete_package(&olga, &key).await.unwrap();
+        }
+        Setup::DeletedLibVersionMaxRead => {
+            grant_max_read.await.unwrap();
+            services.delete_version(&olga, &key, "1.0.0").await.unwrap();
+        }
+        Setup::DeletedTool => services.delete_package(&olga, &tool).await.unwrap(),
+        Setup::DeletedToolVersion => services
+            .delete_version(&olga, &tool, "1.0.0")
             .await
             .unwrap(),
     }
@@ -442,6 +611,8 @@ async fn fixture(setup: Setup) -> Fixture {
         env,
         credentials,
         olga_token_id,
+        lib_version_id: lib_version.id,
+        tool_version_id: tool_version.id,
     }
 }
 
@@ -457,7 +628,9 @@ async fn run_cell(case: &Case, column: usize) -> Option<String> {
     .await;
     let path = case
         .path
-        .replace("OLGA_TOKEN", &fixture.olga_token_id.to_string());
+        .replace("OLGA_TOKEN", &fixture.olga_token_id.to_string())
+        .replace("LIB_V", &fixture.lib_version_id.to_string())
+        .replace("TOOL_V", &fixture.tool_version_id.to_string());
     let mut request = test::TestRequest::default()
         .method(Method::from_bytes(case.method.as_bytes()).unwrap())
         .uri(&format!("/api/v3{path}"));

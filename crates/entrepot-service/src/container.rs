@@ -172,12 +172,7 @@ impl Services {
         let epoch = cache.epoch();
         if let Some((owner, package)) = self.lookup(&key).await? {
             let downloads = if op == Operation::Delete {
-                packages::versions(self.db(), package.id, false)
-                    .await?
-                    .iter()
-                    .map(|v| v.downloads.max(0) as u64)
-                    .max()
-                    .unwrap_or(0)
+                self.max_version_downloads(package.id).await?
             } else {
                 0
             };

@@ -12,6 +12,7 @@ pub mod audit;
 mod auth;
 mod clock;
 mod container;
+mod downloads;
 mod error;
 mod lifecycle;
 mod link;
@@ -20,6 +21,7 @@ mod npm;
 mod packages;
 mod pull_cache;
 mod staging;
+mod versions_by_id;
 mod views;
 
 use std::path::PathBuf;
@@ -112,6 +114,7 @@ struct Inner {
     staging: staging::Pins,
     npm: npm::NpmCaches,
     pull_cache: pull_cache::PullCache,
+    downloads: downloads::DownloadCounter,
 }
 
 impl Services {
@@ -149,6 +152,7 @@ impl Services {
                 staging: staging::Pins::default(),
                 npm: npm::NpmCaches::new(config.token_cache_ttl),
                 pull_cache: pull_cache::PullCache::new(config.token_cache_ttl),
+                downloads: downloads::DownloadCounter::default(),
             }),
         }
     }

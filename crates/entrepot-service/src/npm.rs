@@ -578,6 +578,27 @@ impl Services {
         Ok(())
     }
 
+    /// After a version of a package was deleted or restored outside the npm front-end (the REST API): a new
+    /// revision, so that no cached packument lists a deleted version or misses a restored one, and dist-tags
+    /// that name no deleted version. Nothing for a package that is not an npm package.
+    pub(crate) async fn npm_versions_changed(&self, package_id: i64) -> crate::Result<()> {
+        let _write = self.write_guard().await;
+        let txn = self.db().begin().await?;
+        // After the change it follows, so a rendering of the old rows is labelled with the old revision.
+        let Some(state) = npm::bump(&txn, package_id).await? else {
+            return Ok(());
+        };
+        let remaining: Vec<String> = packages::versions(&txn, package_id, false)
+            .await?
+            .into_iter()
+            .map(|row| row.version)
+            .collect();
+        let next = tags::after_removal(&tags_from_json(&state.dist_tags), &remaining);
+        npm::set_dist_tags(&txn, package_id, tags_to_json(&next)).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// `npm unpublish pkg --force`: soft-deletes the package (restorable through the API); needs delete.
     pub async fn npm_unpublish_package(
         &self,
@@ -689,7 +710,7 @@ impl Services {
             .open(&blob.sha256, None)
             .await
             .map_err(ServiceError::from)?;
-        packages::count_download(self.db(), read.package.id, row.id).await?;
+        self.count_download(read.package.id, row.id);
         Ok(OpenedFile {
             file: FileView::new(&file, blob.sha256, blob.sha512),
             reader,

@@ -17,7 +17,7 @@ use entrepot_store::{
 
 use crate::link::parse_repository_url;
 use crate::staging::StagedBlob;
-use crate::views::{FileView, OpenedFile, PackageView, VersionView};
+use crate::views::{FileView, OpenedFile, PackageView, RepositoryView, VersionView};
 use crate::{Result, ServiceError, Services};
 
 /// Names a package. As in GitHub's API, the name leaves the owner out: npm `@acme/lib` is `lib` of `acme`,
@@ -190,13 +190,23 @@ impl Services {
         Ok(Resolved { owner, package })
     }
 
-    async fn max_version_downloads(&self, package_id: i64) -> Result<u64> {
+    /// What the delete guard weighs for a whole package: its most downloaded live version, pending counts
+    /// included.
+    pub(crate) async fn max_version_downloads(&self, package_id: i64) -> Result<u64> {
         let versions = packages::versions(self.db(), package_id, false).await?;
         Ok(versions
             .iter()
-            .map(|v| v.downloads.max(0) as u64)
+            .map(|v| self.version_downloads(v.id, v.downloads) as u64)
             .max()
             .unwrap_or(0))
+    }
+
+    /// A version row as the API shows it, with the downloads not yet flushed.
+    pub(crate) fn version_view(&self, row: &package_version::Model) -> VersionView {
+        VersionView {
+            downloads: self.version_downloads(row.id, row.downloads),
+            ..VersionView::from(row)
+        }
     }
 
     async fn view(&self, owner: &account::Model, package: &package::Model) -> Result<PackageView> {
@@ -221,10 +231,15 @@ impl Services {
             package_type: package.package_type.clone(),
             owner: owner.login.clone(),
             visibility,
-            repository: repository.map(|repo| format!("{}/{}", owner.login, repo.name)),
+            repository: repository
+                .as_ref()
+                .map(|repo| format!("{}/{}", owner.login, repo.name)),
+            repository_detail: repository
+                .as_ref()
+                .map(|repo| RepositoryView::new(repo, &owner.login)),
             inherit_access: package.inherit_access,
             version_count: packages::count_live_versions(self.db(), package.id).await?,
-            downloads: package.downloads,
+            downloads: self.package_downloads(package.id, package.downloads),
             created_at: package.created_at,
             updated_at: package.updated_at,
             deleted_at: package.deleted_at,
@@ -288,7 +303,7 @@ impl Services {
         Ok(packages::versions(self.db(), resolved.package.id, deleted)
             .await?
             .iter()
-            .map(VersionView::from)
+            .map(|row| self.version_view(row))
             .collect())
     }
 
@@ -300,7 +315,7 @@ impl Services {
     ) -> Result<VersionView> {
         let resolved = self.resolve(principal, key, Operation::Read).await?;
         let row = self.live_version(&resolved, version).await?;
-        Ok(VersionView::from(&row))
+        Ok(self.version_view(&row))
     }
 
     pub(crate) async fn live_version(
@@ -351,7 +366,7 @@ impl Services {
             .ok_or_else(|| ServiceError::Internal(format!("file {} has no blob", file.id)))?;
         let reader = self.inner.blobs.open(&blob.sha256, range).await?;
         if count_download {
-            packages::count_download(self.db(), resolved.package.id, version.id).await?;
+            self.count_download(resolved.package.id, version.id);
         }
         Ok(OpenedFile {
             file: FileView::new(&file, blob.sha256, blob.sha512),
@@ -635,7 +650,10 @@ impl Services {
         };
         let row = packages::find_live_version(self.db(), package.id, version).await?;
         // Facts first: whether the version exists is only revealed to those who may read the package.
-        let downloads = row.as_ref().map(|v| v.downloads.max(0) as u64).unwrap_or(0);
+        let downloads = row
+            .as_ref()
+            .map(|v| self.version_downloads(v.id, v.downloads) as u64)
+            .unwrap_or(0);
         let pkg_facts = self
             .package_facts(principal, &owner, &package, downloads)
             .await?;

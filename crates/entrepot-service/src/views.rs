@@ -179,6 +179,9 @@ pub struct PackageView {
     pub visibility: String,
     /// `OWNER/REPO` of the linked (granular) or home (repository-scoped) repository.
     pub repository: Option<String>,
+    /// The same repository in full, for the GitHub-shaped packages API.
+    #[serde(skip)]
+    pub repository_detail: Option<RepositoryView>,
     pub inherit_access: bool,
     pub version_count: u64,
     pub downloads: i64,

@@ -125,28 +125,46 @@ pub async fn set_deleted(
     Ok(())
 }
 
-pub async fn count_download(
+/// Adds a batch of counted downloads to a package's total (the service counts in memory and flushes).
+pub async fn add_package_downloads(
     db: &impl ConnectionTrait,
     package_id: i64,
-    version_id: i64,
+    n: i64,
 ) -> Result<()> {
     package::Entity::update_many()
         .col_expr(
             package::Column::Downloads,
-            Expr::col(package::Column::Downloads).add(1),
+            Expr::col(package::Column::Downloads).add(n),
         )
         .filter(package::Column::Id.eq(package_id))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// Adds a batch of counted downloads to a version's count.
+pub async fn add_version_downloads(
+    db: &impl ConnectionTrait,
+    version_id: i64,
+    n: i64,
+) -> Result<()> {
     package_version::Entity::update_many()
         .col_expr(
             package_version::Column::Downloads,
-            Expr::col(package_version::Column::Downloads).add(1),
+            Expr::col(package_version::Column::Downloads).add(n),
         )
         .filter(package_version::Column::Id.eq(version_id))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// A version by its id (live or deleted).
+pub async fn version_by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<package_version::Model>> {
+    Ok(package_version::Entity::find_by_id(id).one(db).await?)
 }
 
 pub struct NewVersion<'a> {

@@ -54,6 +54,7 @@ impl AppState {
         let services = Services::open(config.service_config()).await?;
         entrepot_container::spawn_janitor(services.clone(), &config.container);
         spawn_purge_worker(services.clone(), &config.lifecycle);
+        services.spawn_download_flusher(config.download_flush_interval());
         let readiness = Readiness::new({
             let services = services.clone();
             move || {

@@ -42,6 +42,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "token_cache_ttl_secs",
     "workflow_token_ttl_secs",
     "shutdown_timeout_secs",
+    "download_flush_secs",
     "restore_window_days",
     "lifecycle",
     "telemetry",
@@ -75,6 +76,8 @@ pub struct Config {
     pub workflow_token_ttl_secs: u64,
     /// How long a graceful shutdown waits for in-flight requests.
     pub shutdown_timeout_secs: u64,
+    /// How often download counts kept in memory are written to the database.
+    pub download_flush_secs: u64,
     /// How long a deleted package or version stays restorable.
     pub restore_window_days: u64,
     /// The purge worker and blob collector (`[lifecycle]`).
@@ -100,6 +103,7 @@ impl Default for Config {
             token_cache_ttl_secs: 30,
             workflow_token_ttl_secs: 3600,
             shutdown_timeout_secs: 30,
+            download_flush_secs: 5,
             restore_window_days: 30,
             lifecycle: LifecycleConfig::default(),
             telemetry: TelemetryConfig::default(),
@@ -147,6 +151,10 @@ impl Config {
 
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    pub fn download_flush_interval(&self) -> Duration {
+        Duration::from_secs(self.download_flush_secs.max(1))
     }
 
     /// What the service layer needs of this configuration.

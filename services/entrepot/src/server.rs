@@ -76,6 +76,7 @@ pub async fn serve(config: Config, process_started: Instant) -> anyhow::Result<(
              (pass the same --data-dir or --database-url as this server)"
         );
     }
+    let services = state.services.clone();
     let running = start(&config, state)?;
     let listen = running
         .addrs()
@@ -92,6 +93,11 @@ pub async fn serve(config: Config, process_started: Instant) -> anyhow::Result<(
         "entrepot listening"
     );
     running.wait().await.context("server failed")?;
+    // Requests are drained: the last counted downloads go to the database before the process ends.
+    match services.flush_downloads().await {
+        Ok(written) => tracing::info!(written, "download counts written"),
+        Err(error) => tracing::warn!(%error, "writing the last download counts failed"),
+    }
     tracing::info!("entrepot stopped");
     Ok(())
 }

@@ -429,3 +429,46 @@ async fn repository_field_links_the_package() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_version_deleted_and_restored_by_id_leaves_and_rejoins_the_packument() {
+    on_both(|env| async move {
+        let world = World::build(&env.services).await;
+        let mia = world.principal("mia").await;
+        let lib = name("@acme/lib");
+        for version in ["1.0.0", "1.1.0"] {
+            publish(&env.services, &mia, "@acme/lib", version)
+                .await
+                .unwrap();
+        }
+        let key = entrepot_service::PackageKey::new(
+            "acme",
+            entrepot_service::authz::PackageType::Npm,
+            "lib",
+        );
+        let versions = env.services.versions(&mia, &key, false).await.unwrap();
+        let latest = versions.iter().find(|v| v.version == "1.1.0").unwrap().id;
+        // Rendered and cached before the delete.
+        let doc = env.services.npm_packument(&mia, &lib, BASE).await.unwrap();
+        assert_eq!(full_doc(&doc)["dist-tags"]["latest"], "1.1.0");
+
+        env.services
+            .delete_version_by_id(&mia, &key, latest)
+            .await
+            .unwrap();
+        let doc = full_doc(&env.services.npm_packument(&mia, &lib, BASE).await.unwrap());
+        assert!(doc["versions"].get("1.1.0").is_none(), "{doc}");
+        assert_eq!(
+            doc["dist-tags"]["latest"], "1.0.0",
+            "latest names no deleted version"
+        );
+
+        env.services
+            .restore_version_by_id(&mia, &key, latest)
+            .await
+            .unwrap();
+        let doc = full_doc(&env.services.npm_packument(&mia, &lib, BASE).await.unwrap());
+        assert!(doc["versions"].get("1.1.0").is_some(), "{doc}");
+    })
+    .await;
+}
