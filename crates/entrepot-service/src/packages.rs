@@ -188,6 +188,7 @@ impl Services {
     }
 
     async fn max_version_downloads(&self, package_id: i64) -> Result<u64> {
+        self.flush_downloads().await?;
         let versions = packages::versions(self.db(), package_id, false).await?;
         Ok(versions
             .iter()
@@ -348,7 +349,7 @@ impl Services {
             .ok_or_else(|| ServiceError::Internal(format!("file {} has no blob", file.id)))?;
         let reader = self.inner.blobs.open(&blob.sha256, range).await?;
         if count_download {
-            packages::count_download(self.db(), resolved.package.id, version.id).await?;
+            self.count_download(resolved.package.id, version.id).await?;
         }
         Ok(OpenedFile {
             file: FileView::new(&file, blob.sha256, blob.sha512),
@@ -630,6 +631,7 @@ impl Services {
         let Some((owner, package)) = self.lookup(key).await? else {
             return Err(self.missing(principal, key.package_type));
         };
+        self.flush_downloads().await?;
         let row = packages::find_live_version(self.db(), package.id, version).await?;
         // Facts first: whether the version exists is only revealed to those who may read the package.
         let downloads = row.as_ref().map(|v| v.downloads.max(0) as u64).unwrap_or(0);

@@ -128,10 +128,21 @@ pub async fn count_download(
     package_id: i64,
     version_id: i64,
 ) -> Result<()> {
+    count_downloads(db, package_id, version_id, 1).await
+}
+
+/// Adds `n` downloads to a version and its package.
+pub async fn count_downloads(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    version_id: i64,
+    n: u64,
+) -> Result<()> {
+    let n = i64::try_from(n).unwrap_or(i64::MAX);
     package::Entity::update_many()
         .col_expr(
             package::Column::Downloads,
-            Expr::col(package::Column::Downloads).add(1),
+            Expr::col(package::Column::Downloads).add(n),
         )
         .filter(package::Column::Id.eq(package_id))
         .exec(db)
@@ -139,7 +150,7 @@ pub async fn count_download(
     package_version::Entity::update_many()
         .col_expr(
             package_version::Column::Downloads,
-            Expr::col(package_version::Column::Downloads).add(1),
+            Expr::col(package_version::Column::Downloads).add(n),
         )
         .filter(package_version::Column::Id.eq(version_id))
         .exec(db)

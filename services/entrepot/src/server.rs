@@ -76,6 +76,7 @@ pub async fn serve(config: Config, process_started: Instant) -> anyhow::Result<(
              (pass the same --data-dir or --database-url as this server)"
         );
     }
+    let services = state.services.clone();
     let running = start(&config, state)?;
     let listen = running
         .addrs()
@@ -92,6 +93,11 @@ pub async fn serve(config: Config, process_started: Instant) -> anyhow::Result<(
         "entrepot listening"
     );
     running.wait().await.context("server failed")?;
+    // Counts kept in memory (the service's `downloads`) would otherwise be lost.
+    services
+        .flush_downloads()
+        .await
+        .context("writing the last download counts")?;
     tracing::info!("entrepot stopped");
     Ok(())
 }

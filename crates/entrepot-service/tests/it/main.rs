@@ -4,6 +4,7 @@ mod accounts;
 mod maven;
 mod npm;
 mod publish;
+mod read_cache;
 mod settings;
 mod support;
 mod tokens;
