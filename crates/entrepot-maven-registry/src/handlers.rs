@@ -236,7 +236,7 @@ async fn get_file(
     if head {
         // HEAD must not open the bytes: Gradle probes every artifact this way before a refresh.
         let stat = services
-            .stat_file(principal, key, &file.version, &file.name)
+            .read_file(principal, key, &file.version, &file.name)
             .await?;
         response.insert_header((header::ETAG, format!("\"{}\"", stat.sha256)));
         response.insert_header((header::LAST_MODIFIED, http_date(stat.created_at)));
@@ -245,7 +245,7 @@ async fn get_file(
         return Ok(response.body(HeadBody(stat.size)));
     }
     let opened = services
-        .open_file(principal, key, &file.version, &file.name, None, true)
+        .open_read_file(principal, key, &file.version, &file.name)
         .await?;
     response.insert_header((header::ETAG, format!("\"{}\"", opened.file.sha256)));
     response.insert_header((header::LAST_MODIFIED, http_date(opened.file.created_at)));
@@ -283,7 +283,7 @@ async fn render_metadata(
 ) -> Result<String> {
     match target {
         Target::ArtifactMetadata(coords) => {
-            let versions = services.versions(principal, key, false).await?;
+            let versions = services.read_versions(principal, key).await?;
             if versions.is_empty() {
                 return Err(MavenError::not_found());
             }
@@ -293,11 +293,11 @@ async fn render_metadata(
                 .max()
                 .map(stamp)
                 .unwrap_or_default();
-            let names: Vec<String> = versions.into_iter().map(|v| v.version).collect();
+            let names: Vec<String> = versions.iter().map(|v| v.version.clone()).collect();
             Ok(metadata::render_artifact(coords, &names, &last_updated))
         }
         Target::VersionMetadata { coords, version } => {
-            let files = services.files(principal, key, version).await?;
+            let files = services.read_files(principal, key, version).await?;
             let files: Vec<SnapshotFile> = files
                 .iter()
                 .filter_map(|f| {

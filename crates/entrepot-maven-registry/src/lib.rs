@@ -57,6 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, config: MavenConfig) {
     cfg.service(
         web::scope("/maven")
             .app_data(web::Data::new(config))
+            // A pattern, so that the metrics label the requests by it rather than as "unmatched".
+            .route("/{path:.*}", web::route().to(handlers::dispatch))
             .default_service(web::to(handlers::dispatch)),
     );
 }

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use entrepot_http::credentials::Credentials;
 use entrepot_identity::secret::Secret;
 use entrepot_npm::name::PackageName;
@@ -21,6 +21,9 @@ use crate::error::NpmHttpError;
 use crate::{BASE_PATH, NpmConfig};
 
 type Answer = Result<HttpResponse, NpmHttpError>;
+
+/// How many decoded tarball chunks may wait between the connection and the blob store.
+const BODY_QUEUE: usize = 16;
 
 /// Everything a handler needs about the request.
 struct Ctx<'r> {
@@ -232,37 +235,59 @@ async fn put(
             Some(name),
         ));
     }
-    // The tarball is decoded as the body streams in; only the JSON around it is kept as text.
-    let mut payload = payload;
-    let mut splitter = Splitter::new(config.max_tarball_bytes);
-    splitter.expect_body_len(declared);
-    let mut received: u64 = 0;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|error| {
-            NpmHttpError::new(
-                StatusCode::BAD_REQUEST,
-                format!("could not read the request body: {error}"),
-            )
-        })?;
-        received += chunk.len() as u64;
-        if received > config.max_body_bytes() {
-            return Err(ctx.fail(
-                PublishError::TooLarge {
-                    limit: config.max_tarball_bytes,
-                },
-                Some(name),
-            ));
+    // The tarball is decoded as the body streams in and goes straight to the blob store; only the JSON around it
+    // is kept as text.
+    let limits = Limits::for_tarball(config.max_tarball_bytes);
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(BODY_QUEUE);
+    let tarball = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .boxed();
+    let read = async move {
+        let mut payload = payload;
+        let mut splitter = Splitter::streaming(config.max_tarball_bytes);
+        let mut received: u64 = 0;
+        while let Some(chunk) = payload.next().await {
+            let refusal = match chunk {
+                Err(error) => Some(NpmHttpError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("could not read the request body: {error}"),
+                )),
+                Ok(chunk) => {
+                    received += chunk.len() as u64;
+                    if received > config.max_body_bytes() {
+                        Some(ctx.fail(
+                            PublishError::TooLarge {
+                                limit: config.max_tarball_bytes,
+                            },
+                            Some(name),
+                        ))
+                    } else {
+                        splitter.push(&chunk);
+                        None
+                    }
+                }
+            };
+            if let Some(refusal) = refusal {
+                // Fails the staging too: nothing of this body is kept.
+                let _ = tx.send(Err(std::io::Error::other("body refused"))).await;
+                return Err(refusal);
+            }
+            let decoded = splitter.take_streamed();
+            // A closed receiver means the staging failed; its error is reported below.
+            if !decoded.is_empty() && tx.send(Ok(Bytes::from(decoded))).await.is_err() {
+                break;
+            }
         }
-        splitter.push(&chunk);
-    }
+        Ok(splitter.finish())
+    };
+    let (body, staged) =
+        futures_util::future::join(read, ctx.services.npm_stage_tarball(tarball, limits)).await;
+    let body = body?;
+    let staged = staged.map_err(|error| ctx.fail(error, Some(name)))?;
     let outcome = ctx
         .services
-        .npm_put_split(
-            &ctx.principal,
-            name,
-            splitter.finish(),
-            Limits::for_tarball(config.max_tarball_bytes),
-        )
+        .npm_put_split(&ctx.principal, name, body, staged, limits)
         .await
         .map_err(|error| ctx.fail(error, Some(name)))?;
     let message = match outcome {

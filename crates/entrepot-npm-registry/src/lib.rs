@@ -49,6 +49,8 @@ pub fn configure(config: NpmConfig) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.service(
             web::scope(BASE_PATH)
                 .app_data(web::Data::new(config))
+                // A pattern, so that the metrics label the requests by it rather than as "unmatched".
+                .route("/{path:.*}", web::route().to(handlers::dispatch))
                 .default_service(web::to(handlers::dispatch)),
         );
     }

@@ -18,7 +18,7 @@ use thiserror::Error;
 use crate::name::PackageName;
 use crate::split::{AttachmentDataError, SplitBody};
 use crate::tags::{DistTags, TagError, validate_tag};
-use crate::tarball::{self, TarballError};
+use crate::tarball::{self, TarballError, TarballInfo};
 
 /// Size limits applied before anything is decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +57,8 @@ pub struct Publish {
     pub version_object: Value,
     /// The tags the body asks to point at this version (npm sends `latest` unless `--tag` says otherwise).
     pub dist_tags: DistTags,
-    pub tarball: Vec<u8>,
+    /// The tarball's bytes; `None` when they streamed to storage as the body came in ([`StreamedTarball`]).
+    pub tarball: Option<Vec<u8>>,
     /// The name the registry serves the tarball under: `name-1.0.0.tgz`.
     pub tarball_filename: String,
     /// `sha512-<base64>` of the tarball, computed here.
@@ -173,7 +174,11 @@ pub fn parse_publish_split(
 ) -> Result<Publish, PublishError> {
     let doc = parse_body(&split.skeleton)?;
     check_body_name(url_name, &doc)?;
-    let predecoded = split.attachments.into_iter().next();
+    let predecoded = split
+        .attachments
+        .into_iter()
+        .next()
+        .map(|first| first.map(Decoded::Bytes));
     publish_from_doc(url_name, &doc, limits, predecoded)
 }
 
@@ -199,9 +204,69 @@ pub(crate) fn check_body_name(
     Ok(())
 }
 
+/// The digests of a tarball an integrity string may name: the four npm's `ssri` knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digests {
+    pub sha1: Vec<u8>,
+    pub sha256: Vec<u8>,
+    pub sha384: Vec<u8>,
+    pub sha512: Vec<u8>,
+}
+
+/// What was learned from a tarball's bytes while they streamed to storage, in place of the bytes (see
+/// [`crate::split::Splitter::streaming`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamedTarball {
+    pub len: u64,
+    pub digests: Digests,
+    /// [`tarball::inspect_reader`] of the bytes.
+    pub info: Result<TarballInfo, TarballError>,
+}
+
+/// An attachment decoded from the body: in memory, or streamed to storage as it was decoded.
+#[derive(Debug)]
+pub(crate) enum Decoded {
+    Bytes(Vec<u8>),
+    Streamed(StreamedTarball),
+}
+
+impl Decoded {
+    fn len(&self) -> u64 {
+        match self {
+            Self::Bytes(bytes) => bytes.len() as u64,
+            Self::Streamed(streamed) => streamed.len,
+        }
+    }
+
+    /// The digest of `strength` (0 sha1, 1 sha256, 2 sha384, 3 sha512).
+    fn digest(&self, strength: usize) -> Vec<u8> {
+        match self {
+            Self::Bytes(bytes) => bytes_digest(bytes, strength),
+            Self::Streamed(streamed) => {
+                let digests = &streamed.digests;
+                match strength {
+                    0 => digests.sha1.clone(),
+                    1 => digests.sha256.clone(),
+                    2 => digests.sha384.clone(),
+                    _ => digests.sha512.clone(),
+                }
+            }
+        }
+    }
+}
+
+fn bytes_digest(bytes: &[u8], strength: usize) -> Vec<u8> {
+    match strength {
+        0 => Sha1::digest(bytes).to_vec(),
+        1 => Sha256::digest(bytes).to_vec(),
+        2 => Sha384::digest(bytes).to_vec(),
+        _ => Sha512::digest(bytes).to_vec(),
+    }
+}
+
 /// The attachment's bytes when the body was split as it streamed in ([`crate::split`]): `None` decodes the
 /// `data` of the document itself.
-pub(crate) type Predecoded = Option<Result<Vec<u8>, AttachmentDataError>>;
+pub(crate) type Predecoded = Option<Result<Decoded, AttachmentDataError>>;
 
 pub(crate) fn publish_from_doc(
     name: &PackageName,
@@ -253,7 +318,7 @@ pub(crate) fn publish_from_doc(
         ));
     }
     let tarball = match predecoded {
-        None => decode_attachment(attachment, limits)?,
+        None => Decoded::Bytes(decode_attachment(attachment, limits)?),
         Some(decoded) => predecoded_attachment(attachment, decoded, limits)?,
     };
 
@@ -262,15 +327,15 @@ pub(crate) fn publish_from_doc(
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let integrity = sri_sha512(&tarball);
-    let shasum = hex::encode(Sha1::digest(&tarball));
+    let integrity = format!("sha512-{}", STANDARD.encode(tarball.digest(3)));
+    let shasum = hex::encode(tarball.digest(0));
     let declared_integrity = dist.get("integrity").and_then(Value::as_str);
     let declared_shasum = dist.get("shasum").and_then(Value::as_str);
     if declared_integrity.is_none() && declared_shasum.is_none() {
         return Err(PublishError::MissingChecksum);
     }
     if let Some(declared) = declared_integrity {
-        verify_sri(declared, &tarball)?;
+        verify_sri_with(declared, |strength| tarball.digest(strength))?;
     }
     if let Some(declared) = declared_shasum
         && !declared.eq_ignore_ascii_case(&shasum)
@@ -278,7 +343,13 @@ pub(crate) fn publish_from_doc(
         return Err(PublishError::ShasumMismatch);
     }
 
-    let info = tarball::inspect(&tarball, limits.max_unpacked_bytes)?;
+    let (info, tarball) = match tarball {
+        Decoded::Bytes(bytes) => (
+            tarball::inspect(&bytes, limits.max_unpacked_bytes)?,
+            Some(bytes),
+        ),
+        Decoded::Streamed(streamed) => (streamed.info?, None),
+    };
     check_manifest(&info.manifest, name, &version)?;
 
     let dist_tags = body_dist_tags(doc, &version)?;
@@ -358,9 +429,9 @@ pub(crate) fn canonical_version(raw: &str) -> Result<String, PublishError> {
 /// Checks the bytes decoded while the body streamed in against the attachment's declared length.
 fn predecoded_attachment(
     attachment: &Value,
-    decoded: Result<Vec<u8>, AttachmentDataError>,
+    decoded: Result<Decoded, AttachmentDataError>,
     limits: Limits,
-) -> Result<Vec<u8>, PublishError> {
+) -> Result<Decoded, PublishError> {
     let declared = attachment
         .get("length")
         .and_then(Value::as_u64)
@@ -376,10 +447,10 @@ fn predecoded_attachment(
         Err(AttachmentDataError::InvalidBase64) => return Err(PublishError::InvalidBase64),
         Err(AttachmentDataError::TooLarge) => return Err(too_large),
     };
-    if bytes.len() as u64 != declared {
+    if bytes.len() != declared {
         return Err(PublishError::LengthMismatch {
             declared,
-            actual: bytes.len() as u64,
+            actual: bytes.len(),
         });
     }
     Ok(bytes)
@@ -425,6 +496,11 @@ pub fn sri_sha512(bytes: &[u8]) -> String {
 /// Verifies a Subresource Integrity string against bytes as npm's `ssri` does: among the entries with an algorithm
 /// it knows, only the strongest algorithm counts, and one matching entry of it suffices.
 pub fn verify_sri(sri: &str, bytes: &[u8]) -> Result<(), PublishError> {
+    verify_sri_with(sri, |strength| bytes_digest(bytes, strength))
+}
+
+/// [`verify_sri`] given the digest of each strength (0 sha1, 1 sha256, 2 sha384, 3 sha512).
+fn verify_sri_with(sri: &str, digest_of: impl Fn(usize) -> Vec<u8>) -> Result<(), PublishError> {
     const STRENGTH: [&str; 4] = ["sha1", "sha256", "sha384", "sha512"];
     let entries: Vec<(usize, &str)> = sri
         .split_ascii_whitespace()
@@ -438,12 +514,7 @@ pub fn verify_sri(sri: &str, bytes: &[u8]) -> Result<(), PublishError> {
     let Some(strongest) = entries.iter().map(|(strength, _)| *strength).max() else {
         return Err(PublishError::InvalidIntegrity(sri.to_owned()));
     };
-    let digest = match strongest {
-        0 => Sha1::digest(bytes).to_vec(),
-        1 => Sha256::digest(bytes).to_vec(),
-        2 => Sha384::digest(bytes).to_vec(),
-        _ => Sha512::digest(bytes).to_vec(),
-    };
+    let digest = digest_of(strongest);
     let matches = entries
         .iter()
         .filter(|(strength, _)| *strength == strongest)
@@ -633,7 +704,7 @@ mod tests {
         let publish = run(&body_for("@acme/lib", "1.2.3", &tarball)).unwrap();
         assert_eq!(publish.name, acme_lib());
         assert_eq!(publish.version, "1.2.3");
-        assert_eq!(publish.tarball, tarball);
+        assert_eq!(publish.tarball.as_deref(), Some(tarball.as_slice()));
         assert_eq!(publish.tarball_filename, "lib-1.2.3.tgz");
         assert_eq!(publish.integrity, sri_sha512(&tarball));
         assert_eq!(publish.shasum, hex::encode(Sha1::digest(&tarball)));

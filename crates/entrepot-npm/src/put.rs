@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::name::PackageName;
-use crate::publish::{self, Limits, Publish, PublishError};
+use crate::publish::{self, Decoded, Limits, Publish, PublishError, StreamedTarball};
 use crate::split::SplitBody;
 
 /// What a `PUT` of the packument asks for.
@@ -40,13 +40,22 @@ pub fn classify_put(
 }
 
 /// [`classify_put`] for a body split as it streamed in ([`crate::split`]).
+///
+/// `streamed`: what was learned from the first attachment's bytes when they were handed out as they were decoded
+/// ([`crate::split::Splitter::streaming`]) instead of being kept in the split body.
 pub fn classify_split(
     url_name: &PackageName,
     split: SplitBody,
+    streamed: Option<StreamedTarball>,
     stored: &BTreeMap<String, Option<String>>,
     limits: Limits,
 ) -> Result<PutAction, PublishError> {
-    let predecoded = split.attachments.into_iter().next();
+    let predecoded = split.attachments.into_iter().next().map(|first| {
+        first.map(|bytes| match streamed {
+            Some(streamed) => Decoded::Streamed(streamed),
+            None => Decoded::Bytes(bytes),
+        })
+    });
     classify(url_name, &split.skeleton, Some(predecoded), stored, limits)
 }
 

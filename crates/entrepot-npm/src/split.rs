@@ -60,6 +60,10 @@ pub struct Splitter {
     key_done: bool,
     /// Capacity to reserve for the first attachment (see [`Splitter::expect_body_len`]).
     reserve: u64,
+    /// Whether the first attachment's bytes are handed out as they are decoded ([`Splitter::streaming`]).
+    stream_first: bool,
+    /// How many of them were handed out.
+    handed_out: u64,
 }
 
 /// Decoded in blocks of this many base64 characters (a multiple of 4).
@@ -78,9 +82,36 @@ impl Splitter {
             pending: Vec::new(),
             key_done: false,
             reserve: 0,
+            stream_first: false,
+            handed_out: 0,
         }
     }
 
+    /// A splitter that keeps none of the first attachment's bytes: the caller takes them as they are decoded
+    /// ([`Splitter::take_streamed`], after every [`Splitter::push`]) and the split body holds an empty first
+    /// attachment, or its error. Later attachments are kept as usual (a publish has one; more are refused).
+    pub fn streaming(limit: u64) -> Self {
+        Self {
+            stream_first: true,
+            ..Self::new(limit)
+        }
+    }
+
+    /// The first attachment's bytes decoded since the last call (streaming splitters only; empty otherwise, and
+    /// once that attachment failed to decode).
+    pub fn take_streamed(&mut self) -> Vec<u8> {
+        if !self.stream_first {
+            return Vec::new();
+        }
+        match self.attachments.first_mut() {
+            Some(Ok(bytes)) => {
+                let taken = std::mem::take(bytes);
+                self.handed_out += taken.len() as u64;
+                taken
+            }
+            _ => Vec::new(),
+        }
+    }
     /// Whether the value about to start is an attachment's data: the path is `_attachments.<name>.data`.
     fn at_attachment_data(&self) -> bool {
         matches!(
@@ -96,6 +127,9 @@ impl Splitter {
     /// Reserves room for an attachment decoded from a body of `body_len` bytes (its `Content-Length`), so that the
     /// decoded bytes are written once instead of being copied each time the buffer grows.
     pub fn expect_body_len(&mut self, body_len: u64) {
+        if self.stream_first {
+            return;
+        }
         self.reserve = (body_len / 4 * 3).min(self.limit);
     }
 
@@ -221,12 +255,17 @@ impl Splitter {
             self.pending.len() / 4 * 4
         };
         let block: Vec<u8> = self.pending.drain(..whole).collect();
+        let handed_out = if self.stream_first && self.attachments.len() == 1 {
+            self.handed_out
+        } else {
+            0
+        };
         let Some(Ok(decoded)) = self.attachments.last_mut() else {
             return;
         };
         match STANDARD.decode(&block) {
             Ok(bytes) => {
-                if (decoded.len() + bytes.len()) as u64 > self.limit {
+                if handed_out + (decoded.len() + bytes.len()) as u64 > self.limit {
                     self.fail_data(AttachmentDataError::TooLarge);
                 } else {
                     decoded.extend_from_slice(&bytes);
@@ -315,6 +354,38 @@ mod tests {
             .replace("\"DATA\"", &format!("\"{encoded}\""));
         let split = split(raw.as_bytes(), 1 << 20);
         assert_eq!(split.attachments, vec![Ok(bytes)]);
+    }
+
+    #[test]
+    fn a_streaming_splitter_hands_the_bytes_out_and_keeps_none() {
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let encoded = STANDARD.encode(&bytes);
+        let raw = String::from_utf8(body("DATA"))
+            .unwrap()
+            .replace("\"DATA\"", &format!("\"{encoded}\""));
+        for size in [3, 1000, raw.len()] {
+            let mut splitter = Splitter::streaming(1 << 20);
+            let mut out = Vec::new();
+            for chunk in raw.as_bytes().chunks(size) {
+                splitter.push(chunk);
+                out.extend(splitter.take_streamed());
+            }
+            let split = splitter.finish();
+            assert_eq!(out, bytes, "chunks of {size}");
+            assert_eq!(split.attachments, vec![Ok(Vec::new())]);
+            let skeleton: Value = serde_json::from_slice(&split.skeleton).unwrap();
+            assert_eq!(skeleton["_attachments"]["lib-1.0.0.tgz"]["data"], "");
+        }
+        // The limit counts what was handed out.
+        let mut splitter = Splitter::streaming(200_000);
+        for chunk in raw.as_bytes().chunks(1000) {
+            splitter.push(chunk);
+            splitter.take_streamed();
+        }
+        assert_eq!(
+            splitter.finish().attachments,
+            vec![Err(AttachmentDataError::TooLarge)]
+        );
     }
 
     #[test]

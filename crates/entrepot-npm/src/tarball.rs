@@ -37,7 +37,13 @@ pub struct TarballInfo {
 
 /// Reads a tarball, decompressing at most `max_unpacked` bytes so a small gzip bomb cannot exhaust memory or time.
 pub fn inspect(bytes: &[u8], max_unpacked: u64) -> Result<TarballInfo, TarballError> {
-    let mut archive = tar::Archive::new(GzDecoder::new(bytes).take(max_unpacked.saturating_add(1)));
+    inspect_reader(bytes, max_unpacked)
+}
+
+/// [`inspect`] of a tarball read as it arrives (a publish streaming to storage).
+pub fn inspect_reader(reader: impl Read, max_unpacked: u64) -> Result<TarballInfo, TarballError> {
+    let mut archive =
+        tar::Archive::new(GzDecoder::new(reader).take(max_unpacked.saturating_add(1)));
     let scanned = scan(&mut archive);
     // The tar reader stops at the end-of-archive marker; read on so trailing garbage cannot hide a cut-off archive.
     let mut rest = archive.into_inner();

@@ -27,7 +27,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use crate::packages::{ExistingVersion, NewFile, PackageKey, PublishRequest};
-use crate::pull_cache::{ImageFacts, PullCache, ResolvedManifest};
+use crate::read_cache::ResolvedManifest;
 use crate::{Result, ServiceError, Services};
 
 /// The name of the file that holds a manifest's bytes in its version.
@@ -159,40 +159,23 @@ impl Services {
             ImageAction::Delete => Operation::Delete,
         };
         // The delete guard weighs download counts, which change with every pull: never from memory.
-        let cache = &self.inner.pull_cache;
-        let cache_key = (op != Operation::Delete)
-            .then(|| PullCache::facts_key(principal, &image.owner, &image.name));
-        if let Some(hit) = cache_key.as_ref().and_then(|key| cache.get_facts(key)) {
-            authorize(&self.inner.policy, principal, op, &hit.facts).into_result()?;
-            return Ok(ImageCtx {
-                owner: hit.owner.clone(),
-                package: Some(hit.package.clone()),
-            });
-        }
-        let epoch = cache.epoch();
-        if let Some((owner, package)) = self.lookup(&key).await? {
-            let downloads = if op == Operation::Delete {
-                self.max_version_downloads(package.id).await?
-            } else {
-                0
-            };
+        if op != Operation::Delete {
+            if let Some(read) = self.package_read(principal, &key).await? {
+                authorize(&self.inner.policy, principal, op, &read.facts).into_result()?;
+                return Ok(ImageCtx {
+                    owner: read.owner.clone(),
+                    package: Some(read.package.clone()),
+                });
+            }
+        } else if let Some((owner, package)) = self.lookup(&key).await? {
+            let downloads = self.max_version_downloads(package.id).await?;
             let pkg_facts = self
                 .package_facts(principal, &owner, &package, downloads)
                 .await?;
-            let (owner, package) = (Arc::new(owner), Arc::new(package));
-            let decision = authorize(&self.inner.policy, principal, op, &pkg_facts);
-            if let Some(key) = cache_key {
-                let entry = ImageFacts {
-                    owner: owner.clone(),
-                    package: package.clone(),
-                    facts: pkg_facts,
-                };
-                cache.put_facts(key, epoch, Arc::new(entry));
-            }
-            decision.into_result()?;
+            authorize(&self.inner.policy, principal, op, &pkg_facts).into_result()?;
             return Ok(ImageCtx {
-                owner,
-                package: Some(package),
+                owner: Arc::new(owner),
+                package: Some(Arc::new(package)),
             });
         }
         let Some(owner) = accounts::by_login(self.db(), &image.owner).await? else {
@@ -706,7 +689,7 @@ impl Services {
             .await?;
         let unknown = || ServiceError::NotFound(format!("manifest {reference}"));
         let package = ctx.package.ok_or_else(unknown)?;
-        let cache = &self.inner.pull_cache;
+        let cache = &self.inner.read_cache;
         let resolved = match cache.get_manifest(package.id, reference) {
             Some(resolved) => resolved,
             None => {

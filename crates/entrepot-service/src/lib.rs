@@ -19,7 +19,7 @@ mod link;
 mod maven;
 mod npm;
 mod packages;
-mod pull_cache;
+mod read_cache;
 mod staging;
 mod versions_by_id;
 mod views;
@@ -113,7 +113,7 @@ struct Inner {
     audit: audit::AuditQueue,
     staging: staging::Pins,
     npm: npm::NpmCaches,
-    pull_cache: pull_cache::PullCache,
+    read_cache: read_cache::ReadCache,
     downloads: downloads::DownloadCounter,
 }
 
@@ -150,26 +150,26 @@ impl Services {
                 audit,
                 clock: config.clock,
                 staging: staging::Pins::default(),
-                npm: npm::NpmCaches::new(config.token_cache_ttl),
-                pull_cache: pull_cache::PullCache::new(config.token_cache_ttl),
+                npm: npm::NpmCaches::new(),
+                read_cache: read_cache::ReadCache::new(config.token_cache_ttl),
                 downloads: downloads::DownloadCounter::default(),
             }),
         }
     }
 
     /// The store's write lock (SQLite), marking the data changed when taken and again when released, so that
-    /// no pull served from memory misses a write of this process (`pull_cache`).
+    /// no read served from memory misses a write of this process (`read_cache`).
     pub(crate) async fn write_guard(&self) -> WriteGuard<'_> {
         self.data_changed();
         WriteGuard {
             _lock: self.inner.store.write_guard().await,
-            cache: &self.inner.pull_cache,
+            cache: &self.inner.read_cache,
         }
     }
 
     /// For writes that take no write lock (single statements): call after the write.
     pub(crate) fn data_changed(&self) {
-        self.inner.pull_cache.changed();
+        self.inner.read_cache.changed();
     }
 
     /// Answers when the database does.
@@ -200,7 +200,7 @@ impl Services {
 /// See [`Services::write_guard`].
 pub(crate) struct WriteGuard<'a> {
     _lock: Option<tokio::sync::MutexGuard<'a, ()>>,
-    cache: &'a pull_cache::PullCache,
+    cache: &'a read_cache::ReadCache,
 }
 
 impl Drop for WriteGuard<'_> {

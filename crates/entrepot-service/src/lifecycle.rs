@@ -235,7 +235,6 @@ impl Services {
             }
             txn.commit().await?;
         }
-        self.inner.npm.forget_reads();
         let details = serde_json::json!({
             "from": old_owner.login,
             "to": target.login,

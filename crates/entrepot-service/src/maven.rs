@@ -161,20 +161,6 @@ impl Services {
         Ok(FileView::new(&row, blob.sha256, blob.sha512))
     }
 
-    /// A stored file of a live version, without opening its bytes (HEAD).
-    pub async fn stat_file(
-        &self,
-        principal: &Principal,
-        key: &PackageKey,
-        version: &str,
-        file_name: &str,
-    ) -> Result<FileView> {
-        let (row, blob) = self
-            .version_file(principal, key, version, file_name, Operation::Read)
-            .await?;
-        Ok(FileView::new(&row, blob.sha256, blob.sha512))
-    }
-
     /// The hex checksum of a stored file, computed from its bytes and kept the first time it is asked for.
     pub async fn file_checksum(
         &self,
@@ -184,10 +170,12 @@ impl Services {
         file_name: &str,
         algorithm: ChecksumAlgorithm,
     ) -> Result<String> {
-        let (_, blob) = self
-            .version_file(principal, key, version, file_name, Operation::Read)
-            .await?;
-        self.blob_checksum(&blob, algorithm).await
+        let read = self.readable(principal, key).await?;
+        let files = self.version_files(read.package.id, version).await?;
+        let (_, blob) = files
+            .file(file_name)
+            .ok_or_else(|| ServiceError::NotFound(format!("file {file_name}")))?;
+        self.blob_checksum(blob, algorithm).await
     }
 
     /// Checks a checksum a client uploaded for a file it deployed (needs `Write`). A mismatch means the file was
@@ -245,6 +233,20 @@ impl Services {
     }
 
     async fn blob_checksum(
+        &self,
+        blob: &blob::Model,
+        algorithm: ChecksumAlgorithm,
+    ) -> Result<String> {
+        let cache = &self.inner.read_cache;
+        if let Some(hex) = cache.get_checksum(&blob.sha256, algorithm) {
+            return Ok(hex.to_string());
+        }
+        let hex = self.stored_checksum(blob, algorithm).await?;
+        cache.put_checksum(&blob.sha256, algorithm, &hex);
+        Ok(hex)
+    }
+
+    async fn stored_checksum(
         &self,
         blob: &blob::Model,
         algorithm: ChecksumAlgorithm,

@@ -1,40 +1,41 @@
 //! The npm registry's operations: packuments served from a revision-checked cache, publish with its dist-tags in
 //! the same transaction, dist-tag changes, deprecation, unpublish, search, whoami and login.
 //!
-//! Two caches make a packument read cost one small query after authentication:
-//! - **rendered packuments** (full, abbreviated, each also gzipped) per package and tarball base URL, labelled with
-//!   the package's revision. Every npm write bumps the revision in the transaction that changes the rows, and every
-//!   read compares the label with the live revision (one primary-key read), so a rendering is never served after a
-//!   write, on any replica.
-//! - **read facts**: the package row and the permission facts as seen from one principal, kept for the token
-//!   cache's TTL, and only after they allowed a read (a denial is never cached, so access granted is effective at
-//!   once). Access withdrawn — a grant revoked, a membership removed, a visibility lowered — reaches this cache
-//!   within that TTL, the same bound as a revoked token on another replica; the decision itself is still the
-//!   core's, made on every request with the cached facts. Writes never use this cache.
+//! A packument read costs one small query after authentication: the package and the principal's facts come from
+//! the shared read cache (`read_cache`), and the rendered packuments (full, abbreviated, each also gzipped) are kept
+//! per package and tarball base URL, labelled with the package's revision. Every npm write bumps the revision in the
+//! transaction that changes the rows, and every read compares the label with the live revision (one primary-key
+//! read), so a rendering is never served after a write, on any replica.
+//!
+//! A publish body's tarball streams to the blob store as the front-end decodes it ([`Services::npm_stage_tarball`]),
+//! hashed and inspected on the way, so that a 50 MB publish never holds the tarball in memory.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{SecondsFormat, Utc};
-use entrepot_authz::{Operation, PackageFacts, PackageType, Principal, Visibility, authorize};
-use entrepot_blob::{PutOptions, bytes_stream};
+use entrepot_authz::{Operation, PackageType, Principal, Visibility, authorize};
+use entrepot_blob::{ByteStream, PutOptions, bytes_stream};
 use entrepot_identity::secret::Secret;
 use entrepot_npm::name::PackageName;
 use entrepot_npm::packument::{self, PackageDoc, StoredVersion};
-use entrepot_npm::publish::{Access, Limits, Publish, PublishError};
+use entrepot_npm::publish::{Access, Digests, Limits, Publish, PublishError, StreamedTarball};
 use entrepot_npm::put::{PutAction, classify_put, classify_split};
 use entrepot_npm::search;
 use entrepot_npm::split::SplitBody;
 use entrepot_npm::tags::{self, DistTags, LATEST, TagError};
+use entrepot_npm::tarball;
 use entrepot_store::entity::{account, package, package_version};
-use entrepot_store::{DatabaseTransaction, TransactionTrait, accounts, blobs, npm, packages};
+use entrepot_store::{DatabaseTransaction, TransactionTrait, accounts, npm, packages};
+use futures_util::StreamExt as _;
 use moka::sync::Cache;
 use sha2::{Digest as _, Sha256};
 
 use crate::packages::{ExistingVersion, NewFile, PackageKey, PublishHook, PublishRequest};
+use crate::read_cache::{FactsKey, PackageRead};
+use crate::staging::StagedBlob;
 use crate::views::{FileView, OpenedFile};
 use crate::{ServiceError, Services};
 
@@ -102,38 +103,73 @@ pub enum PutOutcome {
 
 enum PutBody<'b> {
     Whole(&'b [u8]),
-    Split(SplitBody),
+    /// With what was learned from the first attachment's bytes when they streamed to storage.
+    Split(SplitBody, Option<StreamedTarball>),
 }
 
-#[derive(Clone)]
-struct CachedRead {
-    package: package::Model,
-    facts: PackageFacts,
+/// A publish body's tarball, staged in the blob store as the body came in ([`Services::npm_stage_tarball`]).
+#[derive(Debug)]
+pub struct StagedTarball {
+    staged: StagedBlob,
+    facts: StreamedTarball,
+}
+
+/// How many decoded chunks the tarball reader may lag behind the blob store.
+const TARBALL_QUEUE: usize = 16;
+
+/// Reads the chunks of a streaming tarball as one byte stream (for the tar reader), hashing each chunk once as
+/// it arrives.
+struct HashingReader {
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+    current: Bytes,
+    sha1: sha1::Sha1,
+    sha384: sha2::Sha384,
+}
+
+impl HashingReader {
+    fn new(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Self {
+        Self {
+            rx,
+            current: Bytes::new(),
+            sha1: sha1::Sha1::new(),
+            sha384: sha2::Sha384::new(),
+        }
+    }
+}
+
+impl std::io::Read for HashingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(chunk) => {
+                    self.sha1.update(&chunk);
+                    self.sha384.update(&chunk);
+                    self.current = chunk;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
 }
 
 /// The npm caches (see the module documentation).
 pub(crate) struct NpmCaches {
     packuments: Cache<(i64, String), Arc<Packument>>,
-    reads: Cache<(Principal, String, String), CachedRead>,
 }
 
 impl std::fmt::Debug for NpmCaches {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NpmCaches")
             .field("packuments", &self.packuments.entry_count())
-            .field("reads", &self.reads.entry_count())
             .finish()
     }
 }
 
 impl NpmCaches {
-    /// Forgets every cached read decision, after a change of access that no package revision records (a
-    /// repository transfer).
-    pub(crate) fn forget_reads(&self) {
-        self.reads.invalidate_all();
-    }
-
-    pub(crate) fn new(facts_ttl: Duration) -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             packuments: Cache::builder()
                 .max_capacity(PACKUMENT_CACHE_BYTES)
@@ -144,11 +180,6 @@ impl NpmCaches {
                         + doc.abbreviated.gzip.len();
                     u32::try_from(bytes).unwrap_or(u32::MAX)
                 })
-                .build(),
-            reads: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(facts_ttl)
-                .support_invalidation_closures()
                 .build(),
         }
     }
@@ -220,38 +251,14 @@ impl PublishHook for AfterPublish<'_> {
 }
 
 impl Services {
-    /// The package and the principal's facts for a read, from the read cache or the store; the core decides.
-    async fn npm_read(&self, principal: &Principal, name: &PackageName) -> NpmResult<CachedRead> {
-        let cache_key = (
-            *principal,
-            name.scope().to_lowercase(),
-            name.bare().to_owned(),
-        );
-        if let Some(read) = self.inner.npm.reads.get(&cache_key) {
-            authorize(&self.inner.policy, principal, Operation::Read, &read.facts).into_result()?;
-            return Ok(read);
-        }
-        let Some((owner, package)) = self.lookup(&key_of(name)).await? else {
-            return Err(self.missing(principal, PackageType::Npm).into());
-        };
-        let facts = self.package_facts(principal, &owner, &package, 0).await?;
-        authorize(&self.inner.policy, principal, Operation::Read, &facts).into_result()?;
-        let read = CachedRead { package, facts };
-        // Only facts that allowed a read are kept: access granted is effective at once, access withdrawn within
-        // the TTL.
-        self.inner.npm.reads.insert(cache_key, read.clone());
-        Ok(read)
-    }
-
-    /// Forgets what the read cache holds about a package name (after it is deleted or created on this replica).
-    fn npm_forget(&self, name: &PackageName) {
-        let (scope, bare) = (name.scope().to_lowercase(), name.bare().to_owned());
-        // Entries are per principal; invalidating by predicate is lazy and cheap.
-        let _ = self
-            .inner
-            .npm
-            .reads
-            .invalidate_entries_if(move |key, _| key.1 == scope && key.2 == bare);
+    /// The package and the principal's facts for a read, from the shared read cache or the store; the core
+    /// decides.
+    async fn npm_read(
+        &self,
+        principal: &Principal,
+        name: &PackageName,
+    ) -> NpmResult<Arc<PackageRead>> {
+        Ok(self.readable(principal, &key_of(name)).await?)
     }
 
     /// The packument of a package the principal may read, rendered for `tarball_base_url` (the npm registry's
@@ -266,8 +273,11 @@ impl Services {
         let revision = match npm::live_revision(self.db(), read.package.id).await? {
             Some(revision) => revision,
             None => {
-                // The cached row may name a package deleted (and perhaps re-published) since: ask the store again.
-                self.npm_forget(name);
+                // The cached row may name a package deleted (and perhaps re-published) since, on another
+                // replica: ask the store again.
+                self.inner
+                    .read_cache
+                    .forget_facts(&FactsKey::new(principal, &key_of(name)));
                 read = self.npm_read(principal, name).await?;
                 npm::live_revision(self.db(), read.package.id)
                     .await?
@@ -348,17 +358,35 @@ impl Services {
     /// Publishes a verified version: the tarball goes to the blob store, then the version, its file, the
     /// dist-tags and the revision are written in one transaction. Same version twice → 409.
     pub async fn npm_publish(&self, principal: &Principal, publish: Publish) -> NpmResult<String> {
-        let size = publish.tarball.len() as u64;
-        let staged = self
-            .stage_blob(
-                bytes_stream(publish.tarball),
-                PutOptions {
-                    size: Some(size),
-                    sha512: true,
-                    ..PutOptions::default()
-                },
-            )
-            .await?;
+        self.npm_publish_staged(principal, publish, None).await
+    }
+
+    /// [`Services::npm_publish`] of a tarball already staged, when it streamed to the blob store as the body
+    /// came in (`publish.tarball` is then `None`).
+    async fn npm_publish_staged(
+        &self,
+        principal: &Principal,
+        mut publish: Publish,
+        staged: Option<StagedBlob>,
+    ) -> NpmResult<String> {
+        let staged = match (publish.tarball.take(), staged) {
+            (_, Some(staged)) => staged,
+            (Some(tarball), None) => {
+                let size = tarball.len() as u64;
+                self.stage_blob(
+                    bytes_stream(tarball),
+                    PutOptions {
+                        size: Some(size),
+                        sha512: true,
+                        ..PutOptions::default()
+                    },
+                )
+                .await?
+            }
+            (None, None) => {
+                return Err(ServiceError::Internal("a publish without its tarball".into()).into());
+            }
+        };
         let mut metadata = publish.version_object;
         if let (Some(message), Some(object)) = (&publish.deprecated, metadata.as_object_mut()) {
             object.insert(
@@ -388,8 +416,81 @@ impl Services {
             requested: &publish.dist_tags,
         };
         self.publish_with(principal, request, &hook).await?;
-        self.npm_forget(&publish.name);
         Ok(publish.version)
+    }
+
+    /// Streams a publish body's tarball, as the front-end decodes it (`Splitter::streaming`), into the blob
+    /// store, hashing it for the integrity checks and reading its package.json on the way, so that the request
+    /// never holds the tarball. `None` when the body carried no attachment bytes.
+    pub async fn npm_stage_tarball(
+        &self,
+        body: ByteStream,
+        limits: Limits,
+    ) -> NpmResult<Option<StagedTarball>> {
+        let mut body = body.peekable();
+        if std::pin::Pin::new(&mut body).peek().await.is_none() {
+            return Ok(None);
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(TARBALL_QUEUE);
+        let max_unpacked = limits.max_unpacked_bytes;
+        let side = tokio::task::spawn_blocking(move || {
+            let mut reader = HashingReader::new(rx);
+            let info = tarball::inspect_reader(&mut reader, max_unpacked);
+            // The inspection may stop early (a refused tarball); every byte is still hashed.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+            (info, reader)
+        });
+        let body = body
+            .then(move |item| {
+                let tx = tx.clone();
+                async move {
+                    if let Ok(chunk) = &item {
+                        // The reader only goes away if its task panicked; the join reports that.
+                        let _ = tx.send(chunk.clone()).await;
+                    }
+                    item
+                }
+            })
+            .boxed();
+        let staged = self
+            .stage_blob(
+                body,
+                PutOptions {
+                    sha512: true,
+                    ..PutOptions::default()
+                },
+            )
+            .await;
+        let side = side.await;
+        let staged = staged?;
+        let (info, reader) = match side {
+            Ok(side) => side,
+            Err(error) => {
+                self.discard_staged(&[&staged]).await;
+                return Err(
+                    ServiceError::Internal(format!("the tarball reader failed: {error}")).into(),
+                );
+            }
+        };
+        let decode = |hex_digest: Option<&str>| hex_digest.and_then(|h| hex::decode(h).ok());
+        let (Some(sha256), Some(sha512)) = (
+            decode(Some(&staged.info.sha256)),
+            decode(staged.info.sha512.as_deref()),
+        ) else {
+            self.discard_staged(&[&staged]).await;
+            return Err(ServiceError::Internal("the blob store returned no sha512".into()).into());
+        };
+        let facts = StreamedTarball {
+            len: staged.info.size,
+            digests: Digests {
+                sha1: reader.sha1.finalize().to_vec(),
+                sha256,
+                sha384: reader.sha384.finalize().to_vec(),
+                sha512,
+            },
+            info,
+        };
+        Ok(Some(StagedTarball { staged, facts }))
     }
 
     /// A `PUT` of the packument: a publish, a deprecation or the removal of versions, told apart by comparing
@@ -405,17 +506,35 @@ impl Services {
             .await
     }
 
-    /// [`Services::npm_put`] for a body split as it streamed in (`entrepot_npm::split`), so that the request never
-    /// holds the base64 text of the tarball.
+    /// [`Services::npm_put`] for a body split as it streamed in (`entrepot_npm::split`) with its tarball staged on
+    /// the way ([`Services::npm_stage_tarball`]), so that the request never holds the tarball nor its base64 text.
+    /// The staged bytes are removed again unless the publish records them.
     pub async fn npm_put_split(
         &self,
         principal: &Principal,
         name: &PackageName,
         body: SplitBody,
+        tarball: Option<StagedTarball>,
         limits: Limits,
     ) -> NpmResult<PutOutcome> {
-        self.npm_put_body(principal, name, PutBody::Split(body), limits)
-            .await
+        let (staged, facts) = match tarball {
+            Some(tarball) => (Some(tarball.staged), Some(tarball.facts)),
+            None => (None, None),
+        };
+        let action = self
+            .npm_classify(principal, name, PutBody::Split(body, facts), limits)
+            .await;
+        match (action, staged) {
+            (Ok(PutAction::Publish(publish)), staged) => {
+                let version = self.npm_publish_staged(principal, *publish, staged).await?;
+                Ok(PutOutcome::Published { version })
+            }
+            (action, Some(staged)) => {
+                self.discard_staged(&[&staged]).await;
+                self.npm_act(principal, name, action?).await
+            }
+            (action, None) => self.npm_act(principal, name, action?).await,
+        }
     }
 
     async fn npm_put_body(
@@ -425,12 +544,23 @@ impl Services {
         body: PutBody<'_>,
         limits: Limits,
     ) -> NpmResult<PutOutcome> {
+        let action = self.npm_classify(principal, name, body, limits).await?;
+        self.npm_act(principal, name, action).await
+    }
+
+    async fn npm_classify(
+        &self,
+        principal: &Principal,
+        name: &PackageName,
+        body: PutBody<'_>,
+        limits: Limits,
+    ) -> NpmResult<PutAction> {
         let key = key_of(name);
         // A body that carries a tarball is a publish whatever the stored versions are (the service refuses an
         // existing version with 409), so the versions are only loaded for the attachment-less PUTs that need
         // them: a package with a thousand versions publishes without reading them.
         let carries_tarball =
-            matches!(&body, PutBody::Split(split) if !split.attachments.is_empty());
+            matches!(&body, PutBody::Split(split, _) if !split.attachments.is_empty());
         let existing = if carries_tarball {
             None
         } else {
@@ -454,10 +584,20 @@ impl Services {
                     .collect()
             }
         };
-        let action = match body {
+        Ok(match body {
             PutBody::Whole(body) => classify_put(name, body, &stored, limits)?,
-            PutBody::Split(split) => classify_split(name, split, &stored, limits)?,
-        };
+            PutBody::Split(split, streamed) => {
+                classify_split(name, split, streamed, &stored, limits)?
+            }
+        })
+    }
+
+    async fn npm_act(
+        &self,
+        principal: &Principal,
+        name: &PackageName,
+        action: PutAction,
+    ) -> NpmResult<PutOutcome> {
         match action {
             PutAction::Publish(publish) => {
                 let version = self.npm_publish(principal, *publish).await?;
@@ -606,7 +746,6 @@ impl Services {
         name: &PackageName,
     ) -> NpmResult<()> {
         self.delete_package(principal, &key_of(name)).await?;
-        self.npm_forget(name);
         Ok(())
     }
 
@@ -695,24 +834,14 @@ impl Services {
         let Some(version) = version_of_tarball(name, file_name) else {
             return Err(ServiceError::NotFound(format!("tarball {file_name}")).into());
         };
-        let row = packages::find_live_version(self.db(), read.package.id, &version)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("version {version}")))?;
-        let file = packages::file(self.db(), row.id, file_name)
-            .await?
+        let files = self.version_files(read.package.id, &version).await?;
+        let (file, blob) = files
+            .file(file_name)
             .ok_or_else(|| ServiceError::NotFound(format!("file {file_name}")))?;
-        let blob = blobs::by_id(self.db(), file.blob_id)
-            .await?
-            .ok_or_else(|| ServiceError::Internal(format!("file {} has no blob", file.id)))?;
-        let reader = self
-            .inner
-            .blobs
-            .open(&blob.sha256, None)
-            .await
-            .map_err(ServiceError::from)?;
-        self.count_download(read.package.id, row.id);
+        let reader = self.open_blob(blob).await?;
+        self.count_download(read.package.id, files.version.id);
         Ok(OpenedFile {
-            file: FileView::new(&file, blob.sha256, blob.sha512),
+            file: FileView::new(file, blob.sha256.clone(), blob.sha512.clone()),
             reader,
         })
     }

@@ -6,6 +6,7 @@ mod lifecycle;
 mod maven;
 mod npm;
 mod publish;
+mod read_cache;
 mod settings;
 mod support;
 mod tokens;

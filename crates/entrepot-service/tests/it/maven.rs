@@ -100,7 +100,7 @@ async fn deploys_files_and_serves_every_checksum() {
         }
         let stat = env
             .services
-            .stat_file(&max, &key, "1.0.0", "hello-1.0.0.jar")
+            .read_file(&max, &key, "1.0.0", "hello-1.0.0.jar")
             .await
             .unwrap();
         assert_eq!(stat.size, jar.len() as u64);
@@ -139,7 +139,7 @@ async fn a_contradicting_checksum_removes_the_file() {
         assert!(matches!(error, ServiceError::Invalid(_)), "{error:?}");
         assert!(matches!(
             env.services
-                .stat_file(&max, &key, "1.0.0", "hello-1.0.0.jar")
+                .read_file(&max, &key, "1.0.0", "hello-1.0.0.jar")
                 .await,
             Err(ServiceError::NotFound(_))
         ));
@@ -335,7 +335,7 @@ async fn deploy_permissions_come_from_the_repository() {
             .unwrap();
         assert!(matches!(
             env.services
-                .stat_file(&outsider, &key, "1.0.0", "core-1.0.0.jar")
+                .read_file(&outsider, &key, "1.0.0", "core-1.0.0.jar")
                 .await,
             Err(ServiceError::Denied(Deny::NotFound))
         ));

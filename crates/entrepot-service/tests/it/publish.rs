@@ -46,6 +46,8 @@ async fn publish_then_read_back_the_same_bytes() {
             .await
             .unwrap();
         assert_eq!(bytes, content);
+        // Downloads are counted in memory and written in batches.
+        env.services.flush_downloads().await.unwrap();
         assert_eq!(
             env.services
                 .version(&mia, &key, "1.0.0")
