@@ -3,10 +3,11 @@
 //!
 //! A Maven client uploads a version one file at a time (`.pom`, `.jar`, classifiers, `.module`), each followed by
 //! its `.sha1` and `.md5`. Each file is streamed to the blob store and added to its version in one transaction
-//! (`ExistingVersion::AddFiles`); release files are immutable, SNAPSHOT files may be replaced. The sha256 (the blob
-//! store's key) and the sha1 are computed while the upload streams, the sha1 on another thread so that it does not
-//! slow the upload down; md5 and sha512, which cost several times more CPU per byte, are computed from the stored
-//! blob the first time a client asks for or uploads one, and kept.
+//! (`ExistingVersion::AddFiles`); release files are immutable, SNAPSHOT files may be replaced. Only the sha256 (the
+//! blob store's key) is computed while the upload streams, so that a deploy runs at the blob store's speed; md5,
+//! sha1 and sha512 are computed in one pass over the stored blob the first time a client asks for or uploads one
+//! (Maven uploads the `.sha1` and `.md5` right after the file, while it is still in the page cache), and kept.
+//! Hashing the sha1 during the upload as well would only compute it twice: that pass computes it anyway.
 //!
 //! Like every service function, each one here asks the permission core before acting; the protocol (paths,
 //! metadata rendering, POM and module validation) is the front-end's and its pure crates' business.
@@ -60,7 +61,7 @@ pub struct FileDeploy {
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// How many chunks the side hasher may lag behind the upload before the upload waits for it.
+/// How many chunks of a stored blob the checksum thread may lag behind its reader.
 const HASH_QUEUE: usize = 32;
 
 impl Services {
@@ -99,25 +100,11 @@ impl Services {
         body: ByteStream,
     ) -> Result<FileView> {
         self.authorize_deploy(principal, &deploy.key).await?;
-        let (body, sha1) = side_sha1(body);
         let mut options = PutOptions::new();
         if let Some(size) = deploy.size {
             options = options.expect_size(size);
         }
         let staged = self.stage_blob(body, options).await?;
-        let sha1 = sha1
-            .await
-            .map_err(|error| ServiceError::Internal(format!("the sha1 task failed: {error}")))?;
-        let sha256 = staged.info.sha256.clone();
-        let recorded = {
-            // SQLite has one writer; every write takes the store's lock rather than risk SQLITE_BUSY.
-            let _write = self.write_guard().await;
-            maven::record_checksums(self.db(), &sha256, None, Some(&sha1)).await
-        };
-        if let Err(error) = recorded {
-            self.discard_staged(&[&staged]).await;
-            return Err(error.into());
-        }
         let request = PublishRequest {
             key: deploy.key.clone(),
             version: deploy.version.clone(),
@@ -328,29 +315,4 @@ struct Computed {
     md5: String,
     sha1: String,
     sha512: String,
-}
-
-/// Tees a body into a sha1 computed on a blocking thread, so that it runs beside the blob store's sha256.
-fn side_sha1(body: ByteStream) -> (ByteStream, tokio::task::JoinHandle<String>) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(HASH_QUEUE);
-    let hashing = tokio::task::spawn_blocking(move || {
-        let mut sha1 = sha1::Sha1::new();
-        while let Some(chunk) = rx.blocking_recv() {
-            sha1.update(&chunk);
-        }
-        hex::encode(sha1.finalize())
-    });
-    let body = body
-        .then(move |item| {
-            let tx = tx.clone();
-            async move {
-                if let Ok(chunk) = &item {
-                    // The hasher only goes away if its task panicked; the join reports that.
-                    let _ = tx.send(chunk.clone()).await;
-                }
-                item
-            }
-        })
-        .boxed();
-    (body, hashing)
 }
