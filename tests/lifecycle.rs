@@ -11,45 +11,6 @@ use entrepot_service::authz::Scopes;
 use entrepot_service::{NewTokenRequest, NewUser, Services};
 use support::{Server, client, fails, isolated, ok};
 
-/// A REST call with a token; the status and the body.
-fn api(
-    server: &Server,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<&str>,
-) -> (u16, String) {
-    let mut command = Command::new("curl");
-    command.args([
-        "-s",
-        "-X",
-        method,
-        "-H",
-        &format!("Authorization: Bearer {token}"),
-        "-w",
-        "\n%{http_code}",
-    ]);
-    if let Some(body) = body {
-        command.args(["-H", "Content-Type: application/json", "--data", body]);
-    }
-    let output = command
-        .arg(format!("{}/api/v3{path}", server.url()))
-        .output()
-        .expect("curl");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (status.trim().parse().unwrap_or(0), body.to_owned())
-}
-
-fn api_ok(server: &Server, method: &str, path: &str, token: &str, body: Option<&str>) -> String {
-    let (status, body) = api(server, method, path, token, body);
-    assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {body}"
-    );
-    body
-}
-
 /// A site admin with an all-scopes token (the world has none).
 fn site_admin(server: &Server) -> String {
     let services = server.services();
@@ -143,15 +104,13 @@ fn a_transfer_moves_maven_packages_and_unlinks_npm_ones() {
         &["publish"],
     ));
     let settings = "/orgs/acme/packages/npm/webpkg";
-    api_ok(
-        &server,
+    server.api_ok(
         "PUT",
         &format!("{settings}/link"),
         &olga,
         Some(r#"{"repository":"web"}"#),
     );
-    api_ok(
-        &server,
+    server.api_ok(
         "PUT",
         &format!("{settings}/inheritance"),
         &olga,
@@ -185,10 +144,10 @@ fn a_transfer_moves_maven_packages_and_unlinks_npm_ones() {
 
     // Only someone who may also create repositories in the target transfers: olga may not put one in ursula's.
     let body = Some(r#"{"new_owner":"ursula"}"#);
-    let (status, _) = api(&server, "POST", "/repos/acme/web/transfer", &olga, body);
+    let (status, _) = server.api("POST", "/repos/acme/web/transfer", &olga, body);
     assert_eq!(status, 403);
     let root = site_admin(&server);
-    let moved = api_ok(&server, "POST", "/repos/acme/web/transfer", &root, body);
+    let moved = server.api_ok("POST", "/repos/acme/web/transfer", &root, body);
     assert!(moved.contains(r#""full_name":"ursula/web""#), "{moved}");
 
     // Row 28: max's install of @acme/webpkg, which he read through acme/web before, now finds nothing.
@@ -249,7 +208,7 @@ fn a_transfer_moves_maven_packages_and_unlinks_npm_ones() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&old.stdout), "404");
 
-    let log = api_ok(&server, "GET", "/orgs/acme/audit-log", &olga, None);
+    let log = server.api_ok("GET", "/orgs/acme/audit-log", &olga, None);
     assert!(log.contains(r#""action":"repo.transfer""#), "{log}");
     assert!(log.contains(r#""action":"package.link""#), "{log}");
 }
@@ -289,15 +248,13 @@ fn npm_unpublish_follows_the_delete_rules_and_is_audited() {
 
     // Row 11: max writes @acme/webpkg through acme/web (write) but may not delete it.
     let settings = "/orgs/acme/packages/npm/webpkg";
-    api_ok(
-        &server,
+    server.api_ok(
         "PUT",
         &format!("{settings}/link"),
         &olga,
         Some(r#"{"repository":"web"}"#),
     );
-    api_ok(
-        &server,
+    server.api_ok(
         "PUT",
         &format!("{settings}/inheritance"),
         &olga,
@@ -307,8 +264,7 @@ fn npm_unpublish_follows_the_delete_rules_and_is_audited() {
     assert!(output.contains("403"), "row 11: {output}");
 
     // Row 30: a public package with 6,000 downloads is only a site admin's to delete.
-    api_ok(
-        &server,
+    server.api_ok(
         "PUT",
         "/orgs/acme/packages/npm/popular/visibility",
         &olga,
@@ -333,13 +289,7 @@ fn npm_unpublish_follows_the_delete_rules_and_is_audited() {
     let output = fails(&mut olga_npm(&work, &["unpublish", "@acme/popular@1.0.0"]));
     assert!(output.contains("403"), "row 30: {output}");
 
-    let (status, log) = api(
-        &server,
-        "GET",
-        "/orgs/acme/audit-log?per_page=100",
-        &olga,
-        None,
-    );
+    let (status, log) = server.api("GET", "/orgs/acme/audit-log?per_page=100", &olga, None);
     assert_eq!(status, 200, "{log}");
     let entries: Vec<serde_json::Value> = serde_json::from_str(&log).unwrap();
     let has = |action: &str, actor: &str, target: &str| {
@@ -375,25 +325,13 @@ fn npm_unpublish_follows_the_delete_rules_and_is_audited() {
         "no secret in the log"
     );
     // Paginated as GitHub does.
-    let (_, first) = api(
-        &server,
-        "GET",
-        "/orgs/acme/audit-log?per_page=1",
-        &olga,
-        None,
-    );
+    let (_, first) = server.api("GET", "/orgs/acme/audit-log?per_page=1", &olga, None);
     assert_eq!(
         serde_json::from_str::<Vec<serde_json::Value>>(&first)
             .unwrap()
             .len(),
         1
     );
-    let (status, _) = api(
-        &server,
-        "GET",
-        "/orgs/acme/audit-log",
-        &server.token("mia"),
-        None,
-    );
+    let (status, _) = server.api("GET", "/orgs/acme/audit-log", &server.token("mia"), None);
     assert_eq!(status, 403);
 }

@@ -239,6 +239,39 @@ impl Server {
         self.world.token(login).to_owned()
     }
 
+    /// A REST call to `/api/v3{path}` with a token, through curl: the status and the body.
+    pub fn api(&self, method: &str, path: &str, token: &str, body: Option<&str>) -> (u16, String) {
+        let mut command = Command::new("curl");
+        command.args([
+            "-s",
+            "-X",
+            method,
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+        ]);
+        command.args(["-w", "\n%{http_code}"]);
+        if let Some(body) = body {
+            command.args(["-H", "Content-Type: application/json", "--data", body]);
+        }
+        let output = command
+            .arg(format!("{}/api/v3{path}", self.url()))
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (status.trim().parse().unwrap_or(0), body.to_owned())
+    }
+
+    /// [`Server::api`], which must answer 2xx; the body.
+    pub fn api_ok(&self, method: &str, path: &str, token: &str, body: Option<&str>) -> String {
+        let (status, body) = self.api(method, path, token, body);
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {body}"
+        );
+        body
+    }
+
     pub fn services(&self) -> &Services {
         &self.world.services
     }

@@ -752,6 +752,7 @@ async fn get_manifest(
                 Result<bytes::Bytes, std::io::Error>,
             >())
     } else {
+        ctx.services.container_pulled(&manifest);
         response.body(manifest.bytes)
     }
 }

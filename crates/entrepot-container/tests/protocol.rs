@@ -203,8 +203,11 @@ async fn blobs_manifests_tags_referrers_and_catalog() {
 
         // The version's tags are its metadata in the REST view.
         let key = PackageKey::new("acme", PackageType::Container, "app");
+        env.services.flush_downloads().await.unwrap();
         let version = env.services.version(&Services::operator(), &key, &manifest_digest).await.unwrap();
         assert_eq!(version.metadata["tags"], serde_json::json!(["a", "b", "v1", "v2"]));
+        // One pull: the GET that returned the manifest; neither the HEAD nor the GET refused for its Accept.
+        assert_eq!(version.downloads, 1);
 
         // A referrer: OCI-Subject on push, listed with artifactType filtering.
         let subject = serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": bytes.len()});

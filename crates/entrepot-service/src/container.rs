@@ -93,6 +93,9 @@ pub struct ContainerManifest {
     pub digest: String,
     pub media_type: String,
     pub bytes: Bytes,
+    /// Where a pull of it is counted (`Services::container_pulled`).
+    package_id: i64,
+    version_id: i64,
 }
 
 /// A manifest being pushed, as the protocol edge validated it.
@@ -708,6 +711,7 @@ impl Services {
                     .or_else(|| row.metadata["media_type"].as_str().map(str::to_owned))
                     .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".to_owned());
                 let resolved = Arc::new(ResolvedManifest {
+                    version_id: row.version_id,
                     digest: row.version,
                     media_type,
                     sha256: row.sha256,
@@ -733,7 +737,15 @@ impl Services {
             digest: resolved.digest.clone(),
             media_type: resolved.media_type.clone(),
             bytes,
+            package_id: package.id,
+            version_id: resolved.version_id,
         })
+    }
+
+    /// Counts a download of a manifest the caller received (a `GET`, not a `HEAD`): a pull, as GitHub counts
+    /// them. In memory, like every download count (`downloads.rs`).
+    pub fn container_pulled(&self, manifest: &ContainerManifest) {
+        self.count_download(manifest.package_id, manifest.version_id);
     }
 
     /// Deletes a manifest by digest (the version, soft, with all its tags) or only a tag.

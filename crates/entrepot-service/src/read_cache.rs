@@ -81,6 +81,7 @@ impl FactsKey {
 /// What a manifest reference resolved to.
 #[derive(Debug)]
 pub(crate) struct ResolvedManifest {
+    pub(crate) version_id: i64,
     pub(crate) digest: String,
     pub(crate) media_type: String,
     pub(crate) sha256: String,
@@ -451,6 +452,7 @@ mod tests {
 
     fn resolved() -> Arc<ResolvedManifest> {
         Arc::new(ResolvedManifest {
+            version_id: 1,
             digest: "sha256:ab".into(),
             media_type: "application/vnd.oci.image.manifest.v1+json".into(),
             sha256: "ab".into(),

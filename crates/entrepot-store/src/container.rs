@@ -293,6 +293,7 @@ pub async fn upload_count(db: &impl ConnectionTrait) -> Result<u64> {
 /// A live manifest of a package as a pull needs it: its version row's digest and metadata, and its bytes' blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestRow {
+    pub version_id: i64,
     pub version: String,
     pub metadata: serde_json::Value,
     pub sha256: String,
@@ -315,7 +316,7 @@ pub async fn manifest(
         DbBackend::Postgres => ("$1", "$2", "$3"),
         _ => ("?", "?", "?"),
     };
-    let select = "SELECT v.version AS version, v.metadata AS metadata, b.sha256 AS sha256, b.size AS size, \
+    let select = "SELECT v.id AS version_id, v.version AS version, v.metadata AS metadata, b.sha256 AS sha256, b.size AS size, \
                   f.content_type AS content_type";
     let joins = "JOIN package_files f ON f.version_id = v.id AND f.name = ";
     let sql = if by_tag {
@@ -343,6 +344,7 @@ pub async fn manifest(
         return Ok(None);
     };
     Ok(Some(ManifestRow {
+        version_id: row.try_get("", "version_id")?,
         version: row.try_get("", "version")?,
         metadata: row.try_get("", "metadata")?,
         sha256: row.try_get("", "sha256")?,
