@@ -663,9 +663,6 @@ impl Services {
         let resolved = self.resolve(principal, &key, Operation::Delete).await?;
         let _write = self.write_guard().await;
         let txn = self.db().begin().await?;
-        let state = npm::bump(&txn, resolved.package.id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("package {name}")))?;
         for version in removed {
             if let Some(row) =
                 packages::find_live_version(&txn, resolved.package.id, version).await?
@@ -673,13 +670,7 @@ impl Services {
                 packages::set_version_deleted(&txn, row.id, Some(self.now())).await?;
             }
         }
-        let remaining: Vec<String> = packages::versions(&txn, resolved.package.id, false)
-            .await?
-            .into_iter()
-            .map(|row| row.version)
-            .collect();
-        let next = tags::after_removal(&tags_from_json(&state.dist_tags), &remaining);
-        npm::set_dist_tags(&txn, resolved.package.id, tags_to_json(&next)).await?;
+        Self::npm_versions_changed(&txn, resolved.package.id).await?;
         txn.commit().await?;
         drop(_write);
         for version in removed {
@@ -718,24 +709,24 @@ impl Services {
         Ok(())
     }
 
-    /// After a version of a package was deleted or restored outside the npm front-end (the REST API): a new
-    /// revision, so that no cached packument lists a deleted version or misses a restored one, and dist-tags
-    /// that name no deleted version. Nothing for a package that is not an npm package.
-    pub(crate) async fn npm_versions_changed(&self, package_id: i64) -> crate::Result<()> {
-        let _write = self.write_guard().await;
-        let txn = self.db().begin().await?;
+    /// In the transaction that deleted or restored a version of an npm package, by whatever verb (npm's own or
+    /// the REST API): a new revision, so that no cached packument lists a deleted version or misses a restored
+    /// one, and dist-tags that name no deleted version.
+    pub(crate) async fn npm_versions_changed(
+        txn: &DatabaseTransaction,
+        package_id: i64,
+    ) -> crate::Result<()> {
         // After the change it follows, so a rendering of the old rows is labelled with the old revision.
-        let Some(state) = npm::bump(&txn, package_id).await? else {
+        let Some(state) = npm::bump(txn, package_id).await? else {
             return Ok(());
         };
-        let remaining: Vec<String> = packages::versions(&txn, package_id, false)
+        let remaining: Vec<String> = packages::versions(txn, package_id, false)
             .await?
             .into_iter()
             .map(|row| row.version)
             .collect();
         let next = tags::after_removal(&tags_from_json(&state.dist_tags), &remaining);
-        npm::set_dist_tags(&txn, package_id, tags_to_json(&next)).await?;
-        txn.commit().await?;
+        npm::set_dist_tags(txn, package_id, tags_to_json(&next)).await?;
         Ok(())
     }
 

@@ -785,15 +785,15 @@ impl Services {
         self.view(&owner, &package).await
     }
 
-    /// What a delete or restore changes beyond the rows: npm's packument revision, so that no replica serves a
-    /// cached packument that still (or not yet) lists the version.
+    /// What a delete or restore changes beyond the rows: npm's packument revision and dist-tags, so that no
+    /// replica serves a cached packument that still (or not yet) lists the version.
     async fn versions_changed(
         &self,
         txn: &DatabaseTransaction,
         package: &package::Model,
     ) -> Result<()> {
         if package.package_type == PackageType::Npm.as_str() {
-            entrepot_store::npm::bump(txn, package.id).await?;
+            Self::npm_versions_changed(txn, package.id).await?;
         }
         Ok(())
     }

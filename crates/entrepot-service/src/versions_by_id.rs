@@ -56,8 +56,7 @@ impl Services {
     ) -> Result<()> {
         match self.version_row(key, id).await? {
             Some(row) if row.deleted_at.is_none() => {
-                self.delete_version(principal, key, &row.version).await?;
-                self.npm_versions_changed(row.package_id).await
+                self.delete_version(principal, key, &row.version).await
             }
             // Whether the id exists is only revealed to those who may read the package.
             _ => {
@@ -77,9 +76,7 @@ impl Services {
     ) -> Result<VersionView> {
         match self.version_row(key, id).await? {
             Some(row) if row.deleted_at.is_some() => {
-                let restored = self.restore_version(principal, key, &row.version).await?;
-                self.npm_versions_changed(row.package_id).await?;
-                Ok(restored)
+                self.restore_version(principal, key, &row.version).await
             }
             _ => {
                 self.resolve(principal, key, Operation::Restore).await?;
