@@ -37,11 +37,12 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
 use crate::digest::validate_sha256_hex;
+use crate::direct::Warmer;
 use crate::error::BlobError;
-use crate::staging::{Staging, blocking};
+use crate::staging::{Staged, Staging, blocking};
 use crate::store::{
-    BlobReader, BlobStore, ByteRange, ByteStream, PutOptions, PutOutcome, UploadId, UploadInfo,
-    UploadOptions,
+    BlobInfo, BlobReader, BlobStore, ByteRange, ByteStream, PutOptions, PutOutcome, UploadId,
+    UploadInfo, UploadOptions,
 };
 
 /// Size of the chunks a blob is read in: large enough for few blocking-pool hops, small
@@ -57,6 +58,10 @@ pub struct FsOptions {
     /// fsync files and directories before reporting a blob stored. Only worth turning off
     /// for throwaway stores.
     pub durable: bool,
+    /// A file being written switches to direct I/O (no page-cache copy) past this many bytes; `None` never
+    /// does. Large layers and artifacts are the files that cost CPU in the page cache and are not read back
+    /// soon; small ones stay cached for the reads that follow them.
+    pub direct_io_after: Option<u64>,
 }
 
 impl Default for FsOptions {
@@ -64,6 +69,7 @@ impl Default for FsOptions {
         Self {
             sweep_grace: Duration::ZERO,
             durable: true,
+            direct_io_after: Some(8 << 20),
         }
     }
 }
@@ -74,6 +80,9 @@ pub struct FsBlobStore {
     root: PathBuf,
     blobs_dir: PathBuf,
     durable: bool,
+    /// Blobs at least this large were written around the page cache and are read back into it once published.
+    warm_from: Option<u64>,
+    warmer: Warmer,
     staging: Staging,
 }
 
@@ -88,11 +97,14 @@ impl FsBlobStore {
         let blobs_dir = root.join("blobs").join("sha256");
         let dir = blobs_dir.clone();
         blocking(move || fs::create_dir_all(dir)).await?;
-        let staging = Staging::open(&root, opts.durable, opts.sweep_grace).await?;
+        let staging =
+            Staging::open(&root, opts.durable, opts.direct_io_after, opts.sweep_grace).await?;
         Ok(Self {
             root,
             blobs_dir,
             durable: opts.durable,
+            warm_from: opts.direct_io_after,
+            warmer: Warmer::default(),
             staging,
         })
     }
@@ -107,10 +119,15 @@ impl FsBlobStore {
     }
 
     /// Moves a verified file into place; `false` when the blob was already there.
-    async fn publish(&self, src: PathBuf, sha256: &str) -> Result<bool, BlobError> {
-        let dst = self.blob_path(sha256)?;
+    async fn publish(&self, src: PathBuf, info: &BlobInfo) -> Result<bool, BlobError> {
+        let dst = self.blob_path(&info.sha256)?;
         let durable = self.durable;
-        Ok(blocking(move || link_into_place(&src, &dst, durable)).await?)
+        let path = dst.clone();
+        let created = blocking(move || link_into_place(&src, &path, durable)).await?;
+        if created && self.warm_from.is_some_and(|from| info.size > from) {
+            self.warmer.warm(dst);
+        }
+        Ok(created)
     }
 }
 
@@ -198,12 +215,14 @@ impl BlobStore for FsBlobStore {
     async fn put(&self, body: ByteStream, opts: PutOptions) -> Result<PutOutcome, BlobError> {
         let staged = self.staging.write_temp(body, &opts).await?;
         let created = self
-            .publish(staged.file.path().to_owned(), &staged.info.sha256)
+            .publish(staged.file.path().to_owned(), &staged.info)
             .await?;
-        Ok(PutOutcome {
-            info: staged.info,
-            created,
-        })
+        // Removing the temp name frees the bytes themselves when the blob was already stored: for a large
+        // duplicate that is tens of milliseconds of filesystem work the client need not wait for. A crash before
+        // it runs leaves a temp file for the next sweep.
+        let Staged { file, info } = staged;
+        drop(tokio::task::spawn_blocking(move || drop(file)));
+        Ok(PutOutcome { info, created })
     }
 
     async fn stat(&self, sha256: &str) -> Result<Option<u64>, BlobError> {
@@ -283,9 +302,7 @@ impl BlobStore for FsBlobStore {
         opts: PutOptions,
     ) -> Result<PutOutcome, BlobError> {
         let staged = self.staging.prepare_commit(id, &opts).await?;
-        let created = self
-            .publish(staged.data.clone(), &staged.info.sha256)
-            .await?;
+        let created = self.publish(staged.data.clone(), &staged.info).await?;
         let info = staged.info.clone();
         self.staging.finish_commit(staged).await;
         Ok(PutOutcome { info, created })

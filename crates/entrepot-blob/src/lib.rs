@@ -16,6 +16,7 @@
 //! semantics and how to add a backend.
 
 mod digest;
+mod direct;
 mod error;
 mod fs;
 mod hash;

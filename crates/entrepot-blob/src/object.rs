@@ -59,7 +59,7 @@ impl ObjectBlobStore {
     ) -> Result<Self, BlobError> {
         let staging_dir = staging_dir.into();
         // Staged files are deleted right after upload, so fsyncing them buys nothing.
-        let staging = Staging::open(&staging_dir, false, Duration::ZERO).await?;
+        let staging = Staging::open(&staging_dir, false, None, Duration::ZERO).await?;
         Ok(Self {
             store,
             prefix: ObjectPath::default(),

@@ -9,14 +9,15 @@
 //! uploads/<id>/data        bytes received so far; the session exists iff this file does
 //! ```
 //!
-//! Writes are pipelined: the async side gathers up to `WRITE_BATCH` bytes of `Bytes`
-//! chunks from the body while two blocking tasks hash and `writev` the previous batch in
-//! parallel, so network, hashing and disk overlap and no byte is copied in user space.
+//! Writes are pipelined: the async side gathers the body into `WRITE_BATCH`-byte batches and
+//! queues them to two blocking workers, one hashing and one writing, so network, hashing and
+//! disk overlap. A large file is written with direct I/O past its first `direct_after` bytes
+//! (see [`BlobWriter`]).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, IoSlice, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
@@ -24,18 +25,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, StreamExt};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use futures_util::StreamExt;
+use tokio::sync::{Mutex, OwnedMutexGuard, mpsc};
 use uuid::Uuid;
 
+use crate::direct::BlobWriter;
 use crate::error::BlobError;
 use crate::hash::{Hasher, hash_file, verify};
 use crate::store::{BlobInfo, ByteStream, PutOptions, UploadId, UploadInfo, UploadOptions};
 
-/// Bytes gathered before handing a batch to the disk: big enough to amortise the
-/// blocking-pool hop and the syscall, small enough that two batches per concurrent upload
-/// (one gathering, one writing) stay cheap.
+/// Bytes gathered before handing a batch to the workers: big enough to amortise the hand-off
+/// and the syscall, small enough that the queued batches of concurrent uploads stay cheap.
 const WRITE_BATCH: usize = 1 << 20;
 /// Stay well below IOV_MAX (1024 on Linux) for one `writev`.
 const MAX_IOVECS: usize = 512;
@@ -113,6 +113,8 @@ pub(crate) struct Staging {
     tmp_dir: PathBuf,
     uploads_dir: PathBuf,
     durable: bool,
+    /// Files grow past this many bytes with direct I/O; `None` keeps every write in the page cache.
+    direct_after: Option<u64>,
     /// Per-session locks. Entries are created on use and dropped on commit/abort or when the
     /// session turns out not to exist, so unknown ids from clients do not accumulate.
     sessions: StdMutex<HashMap<UploadId, Arc<Mutex<Session>>>>,
@@ -134,12 +136,14 @@ impl Staging {
     pub(crate) async fn open(
         base: &Path,
         durable: bool,
+        direct_after: Option<u64>,
         sweep_grace: Duration,
     ) -> Result<Self, BlobError> {
         let staging = Self {
             tmp_dir: base.join("tmp"),
             uploads_dir: base.join("uploads"),
             durable,
+            direct_after,
             sessions: StdMutex::default(),
         };
         let (tmp, uploads) = (staging.tmp_dir.clone(), staging.uploads_dir.clone());
@@ -168,7 +172,7 @@ impl Staging {
         let file = blocking(move || File::create_new(path)).await?;
         let failed = Arc::new(AtomicBool::new(false));
         let sink = Sink {
-            file,
+            file: BlobWriter::new(file, 0, self.direct_after),
             hasher: Some(Hasher::new(opts.wants_sha512())),
             written: 0,
             _lock: None,
@@ -189,7 +193,7 @@ impl Staging {
         let info = hasher.finish();
         verify(&info, opts)?;
         if self.durable {
-            blocking(move || file.sync_all()).await?;
+            blocking(move || file.file().sync_all()).await?;
             if failed.load(Ordering::Acquire) {
                 return Err(io::Error::other("a background flush of the blob failed").into());
             }
@@ -249,7 +253,7 @@ impl Staging {
         // The lock travels with the file into the write task: if this future is dropped
         // mid-batch, the session stays locked until that batch has reached the file.
         let sink = Sink {
-            file,
+            file: BlobWriter::new(file, len, self.direct_after),
             hasher,
             written: 0,
             _lock: Some(lock),
@@ -506,7 +510,7 @@ fn sweep_dirs(tmp: &Path, uploads: &Path, older_than: Duration) -> io::Result<us
 
 /// The destination of a pumped stream, moved into and out of blocking write tasks.
 struct Sink {
-    file: File,
+    file: BlobWriter,
     hasher: Option<Hasher>,
     written: u64,
     _lock: Option<OwnedMutexGuard<Session>>,
@@ -598,23 +602,48 @@ impl PumpError {
     }
 }
 
-/// Copies `body` into `sink`, hashing on the way. While one batch is being hashed and
-/// written (in parallel, on blocking threads) the next is gathered from the body. Bytes
-/// received before a body error are still written (resumable uploads keep them). Returns
-/// the sink unless a blocking task panicked.
+/// Copies `body` into `sink`, hashing on the way. Two blocking workers, one hashing and one writing, each
+/// take batches from a queue of [`QUEUE_BATCHES`] while the async side keeps reading the body: with a queue
+/// rather than one batch in flight, a moment where the network, the hash or the disk is slower than the others
+/// is absorbed instead of stalling the other two. Bytes received before a body error are still written
+/// (resumable uploads keep them). Returns the sink unless a worker panicked.
+///
+/// The session lock (if any) travels with the file into the writing worker: if this future is dropped, the
+/// session stays locked until every queued batch has reached the file.
 async fn pump(
     sink: Sink,
     body: &mut ByteStream,
     limit: Option<u64>,
 ) -> (Option<Sink>, Result<(), PumpError>) {
-    let mut idle = Some(sink);
-    let mut writing: Option<BoxFuture<'static, BatchResult>> = None;
+    let Sink {
+        file,
+        hasher,
+        written,
+        _lock,
+        flush,
+    } = sink;
+    let (write_tx, write_rx) = mpsc::channel::<Arc<[Bytes]>>(QUEUE_BATCHES);
+    let writing = tokio::task::spawn_blocking(move || write_worker(file, flush, _lock, write_rx));
+    let (hash_tx, hashing) = match hasher {
+        Some(mut hasher) => {
+            let (tx, mut rx) = mpsc::channel::<Arc<[Bytes]>>(QUEUE_BATCHES);
+            let task = tokio::task::spawn_blocking(move || {
+                while let Some(batch) = rx.blocking_recv() {
+                    hasher.update(&batch);
+                }
+                hasher
+            });
+            (Some(tx), Some(task))
+        }
+        None => (None, None),
+    };
+
     let mut received: u64 = 0;
-    loop {
+    let mut stop = None;
+    let mut eof = false;
+    while !eof && stop.is_none() {
         let mut batch: Vec<Bytes> = Vec::new();
         let mut batch_len = 0;
-        let mut stop = None;
-        let mut eof = false;
         while batch_len < WRITE_BATCH && batch.len() < MAX_IOVECS {
             match body.next().await {
                 None => {
@@ -640,105 +669,103 @@ async fn pump(
                 }
             }
         }
-        if let Some(in_flight) = writing.take() {
-            match in_flight.await {
-                Ok(sink) => idle = Some(sink),
-                Err((sink, e)) => return (sink, Err(e)),
-            }
+        // The content is refused anyway; do not spend disk on it.
+        if batch.is_empty() || matches!(stop, Some(PumpError::TooLarge { .. })) {
+            continue;
         }
-        if let Some(stop @ PumpError::TooLarge { .. }) = stop {
-            // The content is refused anyway; do not spend disk on it.
-            return (idle, Err(stop));
+        let batch: Arc<[Bytes]> = batch.into();
+        if let Some(tx) = &hash_tx {
+            // A closed queue means the worker panicked; that surfaces below.
+            let _ = tx.send(batch.clone()).await;
         }
-        if !batch.is_empty()
-            && let Some(sink) = idle.take()
-        {
-            let in_flight = start_batch(sink, batch);
-            if stop.is_none() && !eof {
-                writing = Some(in_flight);
-                continue;
-            }
-            match in_flight.await {
-                Ok(sink) => idle = Some(sink),
-                Err((sink, e)) => return (sink, Err(e)),
-            }
+        // Closed when the writer failed: its error is the one to report.
+        if write_tx.send(batch).await.is_err() {
+            break;
         }
-        return (idle, stop.map_or(Ok(()), Err));
     }
+    drop((hash_tx, write_tx));
+
+    let Ok(Written {
+        file,
+        flush,
+        lock: _lock,
+        written: added,
+        result,
+    }) = writing.await
+    else {
+        return (
+            None,
+            Err(PumpError::Io(io::Error::other("blob write task failed"))),
+        );
+    };
+    let mut sink = Sink {
+        file,
+        hasher: None,
+        written: written + added,
+        _lock,
+        flush,
+    };
+    if let Some(task) = hashing {
+        match task.await {
+            Ok(hasher) => sink.hasher = Some(hasher),
+            Err(e) => return (Some(sink), Err(PumpError::Io(io::Error::other(e)))),
+        }
+    }
+    let result = match (result, stop) {
+        (Err(e), _) => Err(PumpError::Io(e)),
+        (Ok(()), Some(stop)) => Err(stop),
+        (Ok(()), None) => Ok(()),
+    };
+    (Some(sink), result)
 }
 
-type BatchResult = Result<Sink, (Option<Sink>, PumpError)>;
+/// Batches queued between the body and each worker: enough to ride out a slow moment of one of them, at
+/// `QUEUE_BATCHES × WRITE_BATCH` bytes per upload at most.
+const QUEUE_BATCHES: usize = 4;
 
-/// Starts hashing and writing one batch, concurrently: on two cores that costs the slower
-/// of the two rather than their sum. The lock guard moves with the file into the write
-/// task, so even if the returned future is dropped the session stays locked until the
-/// batch is on disk.
-fn start_batch(sink: Sink, batch: Vec<Bytes>) -> BoxFuture<'static, BatchResult> {
-    let Sink {
-        mut file,
-        hasher,
-        written,
-        _lock,
-        mut flush,
-    } = sink;
-    let len: u64 = batch.iter().map(|b| b.len() as u64).sum();
-    let batch: Arc<[Bytes]> = batch.into();
-    let hashing = hasher.map(|mut hasher| {
-        let batch = batch.clone();
-        tokio::task::spawn_blocking(move || {
-            hasher.update(&batch);
-            hasher
-        })
-    });
-    let writing = tokio::task::spawn_blocking(move || {
-        let result = write_all_vectored(&mut file, &batch);
-        if result.is_ok()
+/// What the writing worker hands back.
+struct Written {
+    file: BlobWriter,
+    flush: Option<Flusher>,
+    lock: Option<OwnedMutexGuard<Session>>,
+    /// Bytes taken by the writer, all in the file when `result` is `Ok`.
+    written: u64,
+    result: io::Result<()>,
+}
+
+fn write_worker(
+    mut file: BlobWriter,
+    mut flush: Option<Flusher>,
+    lock: Option<OwnedMutexGuard<Session>>,
+    mut batches: mpsc::Receiver<Arc<[Bytes]>>,
+) -> Written {
+    let mut written = 0;
+    let mut result = Ok(());
+    while let Some(batch) = batches.blocking_recv() {
+        let len: u64 = batch.iter().map(|b| b.len() as u64).sum();
+        if let Err(e) = file.write(&batch) {
+            result = Err(e);
+            break;
+        }
+        written += len;
+        if !file.is_direct()
             && let Some(flush) = flush.as_mut()
         {
             flush.wrote(len);
         }
-        (file, _lock, flush, result)
-    });
-    async move {
-        let (file, _lock, flush, result) = match writing.await {
-            Ok(done) => done,
-            Err(e) => return Err((None, PumpError::Io(io::Error::other(e)))),
-        };
-        let mut sink = Sink {
-            file,
-            hasher: None,
-            written,
-            _lock,
-            flush,
-        };
-        let hashed = match hashing {
-            None => Ok(()),
-            Some(task) => task.await.map(|hasher| sink.hasher = Some(hasher)),
-        };
-        match (result, hashed) {
-            (Ok(()), Ok(())) => {
-                sink.written += len;
-                Ok(sink)
-            }
-            (Err(e), _) => Err((Some(sink), PumpError::Io(e))),
-            (_, Err(e)) => Err((Some(sink), PumpError::Io(io::Error::other(e)))),
-        }
     }
-    .boxed()
-}
-
-fn write_all_vectored(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
-    let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
-    let mut remaining = &mut slices[..];
-    while !remaining.is_empty() {
-        match file.write_vectored(remaining) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut remaining, n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+    // What the direct writer carries goes in too: once the body ends, every byte received is in the file, even
+    // after a body error (a resumable upload keeps them).
+    if result.is_ok() {
+        result = file.finish();
     }
-    Ok(())
+    Written {
+        file,
+        flush,
+        lock,
+        written,
+        result,
+    }
 }
 
 #[cfg(test)]

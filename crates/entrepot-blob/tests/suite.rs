@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use entrepot_blob::object_store::memory::InMemory;
 use entrepot_blob::{
-    BlobError, BlobStore, ByteRange, ByteStream, Digest, FsBlobStore, ObjectBlobStore, PutOptions,
-    UploadId, UploadOptions, bytes_stream,
+    BlobError, BlobStore, ByteRange, ByteStream, Digest, FsBlobStore, FsOptions, ObjectBlobStore,
+    PutOptions, UploadId, UploadOptions, bytes_stream,
 };
 use futures_util::{StreamExt, TryStreamExt};
 use sha2::Digest as _;
@@ -33,12 +33,25 @@ trait Harness: Send + Sync + 'static {
 
 struct FsHarness {
     dir: TempDir,
+    options: FsOptions,
 }
 
 impl FsHarness {
     fn new() -> Self {
         Self {
             dir: TempDir::new().unwrap(),
+            options: FsOptions::default(),
+        }
+    }
+
+    /// Every write past its first byte goes through the direct-I/O path (aligned buffer, carried tail).
+    fn direct() -> Self {
+        Self {
+            options: FsOptions {
+                direct_io_after: Some(0),
+                ..FsOptions::default()
+            },
+            ..Self::new()
         }
     }
 }
@@ -46,7 +59,11 @@ impl FsHarness {
 #[async_trait]
 impl Harness for FsHarness {
     async fn open(&self) -> Arc<dyn BlobStore> {
-        Arc::new(FsBlobStore::open(self.dir.path()).await.unwrap())
+        Arc::new(
+            FsBlobStore::open_with(self.dir.path(), self.options.clone())
+                .await
+                .unwrap(),
+        )
     }
     fn temp_files(&self) -> Vec<PathBuf> {
         files_in(&self.dir.path().join("tmp"))
@@ -853,12 +870,12 @@ macro_rules! suite {
 }
 
 suite!(fs, FsHarness::new());
+suite!(fs_direct, FsHarness::direct());
 suite!(object, ObjectHarness::new());
 
 /// Behaviour specific to the filesystem backend.
 mod fs_only {
     use super::*;
-    use entrepot_blob::FsOptions;
 
     /// Polls instead of sleeping a fixed time, so a loaded CI machine does not flake.
     async fn wait_until(mut condition: impl FnMut() -> bool) {
@@ -921,7 +938,7 @@ mod fs_only {
             dir.path(),
             FsOptions {
                 sweep_grace: Duration::from_secs(3600),
-                durable: true,
+                ..FsOptions::default()
             },
         )
         .await

@@ -62,6 +62,8 @@ pub struct ServiceConfig {
     /// `sqlite://…?mode=rwc` or `postgres://…`.
     pub database_url: String,
     pub blob_dir: PathBuf,
+    /// Blob writes bypass the page cache past this many bytes (see `FsOptions::direct_io_after`).
+    pub direct_io_after: Option<u64>,
     pub policy: Policy,
     /// The external base URL (`https://packages.example.com`), used to recognise repository URLs when linking.
     pub base_url: Option<String>,
@@ -82,6 +84,7 @@ impl ServiceConfig {
         Self {
             database_url: database_url.into(),
             blob_dir: blob_dir.into(),
+            direct_io_after: FsOptions::default().direct_io_after,
             policy: Policy::default(),
             base_url: None,
             token_cache_ttl: Duration::from_secs(30),
@@ -125,6 +128,7 @@ impl Services {
         // server): sweep only temp files old enough that no live upload can own them.
         let options = FsOptions {
             sweep_grace: STALE_TEMP_FILE,
+            direct_io_after: config.direct_io_after,
             ..FsOptions::default()
         };
         let blobs: Arc<dyn BlobStore> =

@@ -82,6 +82,24 @@ async fn migrate(db: &DatabaseConnection, backend: Backend) -> Result<()> {
     }
 }
 
+/// Connects, retrying while SQLite reports the file locked: the first connections to a fresh file switch it to
+/// WAL, which takes an exclusive lock that SQLite refuses at once, without its busy timeout, to others doing the
+/// same (processes starting together, or one process opening several stores).
+async fn connect(options: ConnectOptions) -> Result<DatabaseConnection> {
+    let sqlite = options.get_url().starts_with("sqlite:");
+    let mut attempt = 0;
+    loop {
+        match Database::connect(options.clone()).await {
+            Ok(db) => return Ok(db),
+            Err(error) if sqlite && attempt < 50 && error.to_string().contains("locked") => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
 impl Store {
     /// Connects and runs every pending migration.
     pub async fn open(url: &str) -> Result<Self> {
@@ -100,7 +118,7 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
             });
-        let db = Database::connect(options).await?;
+        let db = connect(options).await?;
         let backend = match db.get_database_backend() {
             DbBackend::Sqlite => Backend::Sqlite,
             _ => Backend::Postgres,

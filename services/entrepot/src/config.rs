@@ -38,6 +38,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "data_dir",
     "database_url",
     "blob_dir",
+    "blob_direct_io_after_mib",
     "policy",
     "token_cache_ttl_secs",
     "workflow_token_ttl_secs",
@@ -67,6 +68,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Unset: `<data_dir>/blobs`.
     pub blob_dir: Option<PathBuf>,
+    /// A blob being written bypasses the page cache (direct I/O) past this many MiB, which saves the CPU
+    /// of copying large layers into a cache they are not read back from soon; 0 never does.
+    pub blob_direct_io_after_mib: u64,
     /// The permission core's deployment settings.
     pub policy: Policy,
     /// How long a verified token stays in the in-memory cache; bounds how long a revoked token
@@ -99,6 +103,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             blob_dir: None,
+            blob_direct_io_after_mib: 8,
             policy: Policy::default(),
             token_cache_ttl_secs: 30,
             workflow_token_ttl_secs: 3600,
@@ -168,6 +173,8 @@ impl Config {
         service.restore_window =
             Duration::from_secs(self.restore_window_days.saturating_mul(86_400));
         service.blob_grace = Duration::from_secs(self.lifecycle.blob_grace_secs);
+        service.direct_io_after = (self.blob_direct_io_after_mib > 0)
+            .then_some(self.blob_direct_io_after_mib.saturating_mul(1 << 20));
         service
     }
 }
