@@ -1,9 +1,8 @@
 //! The file writer under staging: buffered at first, then direct I/O (`O_DIRECT`) once a file is large.
 //!
 //! Copying a large layer into the page cache costs more CPU than hashing it (about 1 CPU-second per GiB on
-//! the 2-core reference machine, against 0.7 for sha256), and the copy is never read back soon: a blob is
-//! fsynced, renamed and served later. Past `direct_after` bytes the writer therefore hands the device aligned
-//! buffers itself. Direct I/O wants the file offset, the length and the memory address aligned, so the writer
+//! the 2-core reference machine, against 0.7 for sha256), and the push waits for that copy. Past
+//! `direct_after` bytes the writer therefore hands the device aligned buffers itself. Direct I/O wants the file offset, the length and the memory address aligned, so the writer
 //! copies the body into one aligned buffer and carries the unaligned rest to the next batch; the last few
 //! bytes (less than [`ALIGN`]) go through the page cache when the writer finishes. Small files (metadata,
 //! manifests, most packages) never switch, so they stay cached for the reads that follow them.
@@ -31,7 +30,7 @@ pub(crate) const ALIGN: usize = 4096;
 /// A file being written from a stream of chunks, switching to direct I/O past a threshold.
 pub(crate) struct BlobWriter {
     file: File,
-    /// Bytes in the file plus bytes carried in `buf`.
+    /// Bytes in the file plus bytes carried in the aligned buffer.
     offset: u64,
     /// Switch to direct I/O once `offset` reaches this; `None` once that is impossible or not wanted.
     direct_after: Option<u64>,
