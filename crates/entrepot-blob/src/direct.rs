@@ -132,7 +132,7 @@ impl BlobWriter {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // Refused for this write (a short write left the rest unaligned, or the device wants another
                 // alignment): go on buffered from the first byte not written.
-                Err(e) if e.raw_os_error() == Some(EINVAL) => {
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
                     tracing::debug!(error = %e, "direct write refused; writing through the page cache");
                     let rest = aligned.filled()[done..].to_vec();
                     *direct = None;
@@ -157,8 +157,6 @@ impl BlobWriter {
         }
     }
 }
-
-const EINVAL: i32 = 22;
 
 #[cfg(target_os = "linux")]
 fn set_direct(file: &File, on: bool) -> io::Result<()> {

@@ -58,9 +58,9 @@ pub struct FsOptions {
     /// fsync files and directories before reporting a blob stored. Only worth turning off
     /// for throwaway stores.
     pub durable: bool,
-    /// A file being written switches to direct I/O (no page-cache copy) past this many bytes; `None` never
-    /// does. Large layers and artifacts are the files that cost CPU in the page cache and are not read back
-    /// soon; small ones stay cached for the reads that follow them.
+    /// A file being written switches to direct I/O (no page-cache copy) past this many bytes, and is read back
+    /// into the page cache once published, after the client has its answer; `None` never does. Small files stay
+    /// cached as they are written.
     pub direct_io_after: Option<u64>,
 }
 
@@ -80,8 +80,7 @@ pub struct FsBlobStore {
     root: PathBuf,
     blobs_dir: PathBuf,
     durable: bool,
-    /// Blobs at least this large were written around the page cache and are read back into it once published.
-    warm_from: Option<u64>,
+    /// Reads blobs written around the page cache back into it once published.
     warmer: Warmer,
     staging: Staging,
 }
@@ -103,7 +102,6 @@ impl FsBlobStore {
             root,
             blobs_dir,
             durable: opts.durable,
-            warm_from: opts.direct_io_after,
             warmer: Warmer::default(),
             staging,
         })
@@ -124,7 +122,12 @@ impl FsBlobStore {
         let durable = self.durable;
         let path = dst.clone();
         let created = blocking(move || link_into_place(&src, &path, durable)).await?;
-        if created && self.warm_from.is_some_and(|from| info.size > from) {
+        if created
+            && self
+                .staging
+                .direct_after()
+                .is_some_and(|from| info.size > from)
+        {
             self.warmer.warm(dst);
         }
         Ok(created)

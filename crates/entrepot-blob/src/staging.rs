@@ -201,6 +201,11 @@ impl Staging {
         Ok(Staged { file: temp, info })
     }
 
+    /// Files grow past this many bytes with direct I/O (see [`BlobWriter`]).
+    pub(crate) fn direct_after(&self) -> Option<u64> {
+        self.direct_after
+    }
+
     pub(crate) async fn start(&self, opts: UploadOptions) -> Result<UploadId, BlobError> {
         let id = UploadId::generate();
         let dir = self.session_dir(&id);

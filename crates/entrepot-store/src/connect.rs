@@ -6,7 +6,8 @@ use std::time::Duration;
 use entrepot_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -32,70 +33,59 @@ pub struct Store {
 /// Runs pending migrations in one transaction that only one process at a time can hold: replicas starting
 /// together, or `serve` and `admin` on a fresh SQLite file, would otherwise both try to create the tables.
 async fn migrate(db: &DatabaseConnection, backend: Backend) -> Result<()> {
-    let mut attempt = 0;
-    loop {
-        let txn = db.begin().await?;
-        let locked = match backend {
-            // Held until the transaction ends; the key is arbitrary but fixed ("entrepot" in ASCII).
-            Backend::Postgres => txn
-                .execute_unprepared("SELECT pg_advisory_xact_lock(7310593858820747636)")
-                .await
-                .map(|_| ()),
-            // A write as the first statement takes SQLite's write lock before anything is read.
-            Backend::Sqlite => txn
-                .execute_unprepared(
-                    "CREATE TABLE IF NOT EXISTS entrepot_migration_lock (held INTEGER)",
-                )
-                .await
-                .and(
-                    txn.execute_unprepared("INSERT INTO entrepot_migration_lock VALUES (1)")
-                        .await,
-                )
-                .map(|_| ()),
-        };
-        let outcome = match locked {
-            Ok(()) => match Migrator::up(&txn, None).await {
-                Ok(()) => {
-                    if backend == Backend::Sqlite {
-                        txn.execute_unprepared("DELETE FROM entrepot_migration_lock")
-                            .await?;
-                    }
-                    txn.commit().await
-                }
-                Err(error) => Err(error),
-            },
-            Err(error) => Err(error),
-        };
-        match outcome {
-            Ok(()) => return Ok(()),
-            // SQLite answers a competing writer with "database is locked" at once; the winner finishes soon.
-            Err(error)
-                if backend == Backend::Sqlite
-                    && attempt < 50
-                    && error.to_string().contains("locked") =>
-            {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
+    Ok(retry_while_locked(backend == Backend::Sqlite, || migrate_once(db, backend)).await?)
 }
 
-/// Connects, retrying while SQLite reports the file locked: the first connections to a fresh file switch it to
-/// WAL, which takes an exclusive lock that SQLite refuses at once, without its busy timeout, to others doing the
-/// same (processes starting together, or one process opening several stores).
+async fn migrate_once(db: &DatabaseConnection, backend: Backend) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    match backend {
+        // Held until the transaction ends; the key is arbitrary but fixed ("entrepot" in ASCII).
+        Backend::Postgres => {
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(7310593858820747636)")
+                .await?;
+        }
+        // A write as the first statement takes SQLite's write lock before anything is read.
+        Backend::Sqlite => {
+            txn.execute_unprepared(
+                "CREATE TABLE IF NOT EXISTS entrepot_migration_lock (held INTEGER)",
+            )
+            .await?;
+            txn.execute_unprepared("INSERT INTO entrepot_migration_lock VALUES (1)")
+                .await?;
+        }
+    }
+    Migrator::up(&txn, None).await?;
+    if backend == Backend::Sqlite {
+        txn.execute_unprepared("DELETE FROM entrepot_migration_lock")
+            .await?;
+    }
+    txn.commit().await
+}
+
+/// Connects. The first connections to a fresh SQLite file switch it to WAL, which takes an exclusive lock that
+/// SQLite refuses at once, without its busy timeout, to others doing the same (processes starting together, or
+/// one process opening several stores).
 async fn connect(options: ConnectOptions) -> Result<DatabaseConnection> {
     let sqlite = options.get_url().starts_with("sqlite:");
-    let mut attempt = 0;
+    Ok(retry_while_locked(sqlite, || Database::connect(options.clone())).await?)
+}
+
+/// Runs `attempt` again while SQLite answers "database is locked" (for up to about five seconds): SQLite answers
+/// a competing writer, or a competing switch to WAL, at once rather than after its busy timeout, and the winner
+/// finishes soon. Other engines and other errors are answered at the first failure.
+async fn retry_while_locked<T, F, Fut>(sqlite: bool, mut attempt: F) -> Result<T, DbErr>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbErr>>,
+{
+    let mut retries = 0;
     loop {
-        match Database::connect(options.clone()).await {
-            Ok(db) => return Ok(db),
-            Err(error) if sqlite && attempt < 50 && error.to_string().contains("locked") => {
-                attempt += 1;
+        match attempt().await {
+            Err(error) if sqlite && retries < 50 && error.to_string().contains("locked") => {
+                retries += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            Err(error) => return Err(error.into()),
+            outcome => return outcome,
         }
     }
 }
