@@ -26,28 +26,22 @@
 //! in-flight temp files, and route each upload session to a single process.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Seek, SeekFrom};
-use std::ops::Range;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 
 use crate::digest::validate_sha256_hex;
-use crate::direct::Warmer;
 use crate::error::BlobError;
+use crate::read;
 use crate::staging::{Staged, Staging, blocking};
 use crate::store::{
     BlobInfo, BlobReader, BlobStore, ByteRange, ByteStream, PutOptions, PutOutcome, UploadId,
     UploadInfo, UploadOptions,
 };
-
-/// Size of the chunks a blob is read in: large enough for few blocking-pool hops, small
-/// enough to start the HTTP answer quickly.
-const READ_CHUNK: usize = 512 * 1024;
+use crate::warm::Warmer;
 
 /// Options for [`FsBlobStore::open_with`].
 #[derive(Debug, Clone)]
@@ -179,32 +173,6 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Streams `range` of `file` (already positioned at `range.start`) in `READ_CHUNK` pieces,
-/// each read straight into the buffer that becomes the `Bytes`.
-fn file_stream(file: File, range: Range<u64>) -> ByteStream {
-    let state = (file, range.end - range.start);
-    futures_util::stream::try_unfold(state, |(file, remaining)| async move {
-        if remaining == 0 {
-            return Ok(None);
-        }
-        let want = remaining.min(READ_CHUNK as u64);
-        let (file, chunk) = blocking(move || {
-            let mut buf = Vec::with_capacity(want as usize);
-            (&file).take(want).read_to_end(&mut buf)?;
-            if (buf.len() as u64) < want {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "blob file shorter than its size",
-                ));
-            }
-            Ok((file, Bytes::from(buf)))
-        })
-        .await?;
-        Ok(Some((chunk, (file, remaining - want))))
-    })
-    .boxed()
-}
-
 fn not_found(e: io::Error) -> BlobError {
     if e.kind() == io::ErrorKind::NotFound {
         BlobError::NotFound
@@ -240,10 +208,9 @@ impl BlobStore for FsBlobStore {
 
     async fn open(&self, sha256: &str, range: Option<ByteRange>) -> Result<BlobReader, BlobError> {
         let path = self.blob_path(sha256)?;
-        let (file, size) = blocking(move || {
-            let file = File::open(path)?;
-            let size = file.metadata()?.len();
-            Ok((file, size))
+        let direct_after = self.staging.direct_after();
+        let (file, size) = read::open(path, move |size| {
+            direct_after.is_some_and(|from| size > from)
         })
         .await
         .map_err(not_found)?;
@@ -251,20 +218,9 @@ impl BlobStore for FsBlobStore {
             Some(r) => r.resolve(size)?,
             None => 0..size,
         };
-        let file = if range.start > 0 {
-            let start = range.start;
-            blocking(move || {
-                let mut file = file;
-                file.seek(SeekFrom::Start(start))?;
-                Ok(file)
-            })
-            .await?
-        } else {
-            file
-        };
         Ok(BlobReader {
             size,
-            stream: file_stream(file, range.clone()),
+            stream: read::file_stream(file, range.clone()),
             range,
         })
     }

@@ -21,8 +21,10 @@ mod error;
 mod fs;
 mod hash;
 mod object;
+mod read;
 mod staging;
 mod store;
+mod warm;
 
 pub use digest::{Digest, DigestAlgorithm, DigestParseError, validate_sha256_hex};
 pub use error::BlobError;
