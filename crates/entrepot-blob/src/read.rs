@@ -4,7 +4,7 @@
 //! A large blob is written around the page cache (`direct.rs`), so a pull may find none of it, part of it, or
 //! all of it cached, depending on earlier reads and memory pressure. A buffered read of a cold file runs at the
 //! kernel's readahead pace (about 300 MB/s on the benchmark machine) and copies every byte once more; a direct
-//! read of a few MiB at a time runs at the device's speed (1.2–1.6 GB/s there) into the buffer that is sent.
+//! read of a few MiB at a time runs at the device's speed (1.1–2.5 GB/s there) into the buffer that is sent.
 //! So each chunk is first asked of the page cache without waiting (`preadv2(RWF_NOWAIT)`, which answers with
 //! the cached prefix, or `EAGAIN`), and what is missing is read directly: a pull never waits on buffered
 //! readahead, nor goes slower than the disk. nginx's `directio` makes the same choice for large files.
