@@ -105,12 +105,12 @@ fn read_through(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// What the first pass keeps asked for: enough to keep the device busy, little enough that an fsync queued behind
-/// it waits a few milliseconds.
+/// What the first pass keeps asked for (64 MiB): enough to keep the device busy and finish warming a layer
+/// before the next push ends, little enough that an fsync queued behind it waits tens of milliseconds.
 #[cfg(target_os = "linux")]
 const WARM_WINDOW: u64 = 16 << 20;
 #[cfg(target_os = "linux")]
-const WARM_AHEAD: u64 = 2;
+const WARM_AHEAD: u64 = 4;
 /// How long (in milliseconds) the first pass waits for a window before asking for the next.
 #[cfg(target_os = "linux")]
 const WARM_WAIT_POLLS: u32 = 100;
