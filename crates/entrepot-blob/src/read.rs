@@ -371,6 +371,34 @@ mod tests {
         }
     }
 
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_chunk_partly_cached_is_read_from_the_cache_and_then_directly() {
+        use rustix::fs::{Advice, fadvise};
+        let dir = disk_dir();
+        let path = dir.path().join("blob");
+        let data = pattern(2 * READ_CHUNK + 777);
+        std::fs::write(&path, &data).unwrap();
+        let file = File::open(&path).unwrap();
+        file.sync_all().unwrap();
+        fadvise(&file, 0, None, Advice::DontNeed).unwrap();
+        advise_random(&file);
+        // A cached run at the start of each chunk: each is read from the cache, then the rest directly; the range
+        // that starts at 100 has its direct reads begin a little before the cached part ends (a direct read starts
+        // on a page boundary).
+        let mut buf = vec![0u8; CACHED_STEP + 1000];
+        for at in [0, READ_CHUNK as u64] {
+            pread(&file, &mut buf, at).unwrap();
+        }
+        for range in [0..data.len() as u64, 100..(READ_CHUNK as u64 + 5000)] {
+            let (got, _) = read_range(&path, range.clone(), true).await;
+            assert!(
+                got == data[range.start as usize..range.end as usize],
+                "bytes differ in {range:?}"
+            );
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_chunk_kept_by_its_consumer_is_not_overwritten_by_later_reads() {
         let dir = disk_dir();
