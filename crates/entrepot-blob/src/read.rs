@@ -304,6 +304,19 @@ mod tests {
             .unwrap()
     }
 
+    /// Writes `data` to `path` and drops it from the page cache; returns a descriptor set for random access, so
+    /// that a test's own probes do not start readahead.
+    #[cfg(target_os = "linux")]
+    fn write_uncached(path: &Path, data: &[u8]) -> File {
+        use rustix::fs::{Advice, fadvise};
+        std::fs::write(path, data).unwrap();
+        let file = File::open(path).unwrap();
+        file.sync_all().unwrap();
+        fadvise(&file, 0, None, Advice::DontNeed).unwrap();
+        advise_random(&file);
+        file
+    }
+
     async fn read_range(path: &Path, range: Range<u64>, direct: bool) -> (Vec<u8>, bool) {
         let (file, _) = open(path.to_owned(), move |_| direct).await.unwrap();
         let has_direct = file.direct.is_some();
@@ -339,16 +352,10 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_file_out_of_the_page_cache_is_read_directly_and_stays_out() {
-        use rustix::fs::{Advice, fadvise};
         let dir = disk_dir();
         let path = dir.path().join("blob");
         let data = pattern(3 * READ_CHUNK + 999);
-        std::fs::write(&path, &data).unwrap();
-        let file = File::open(&path).unwrap();
-        file.sync_all().unwrap();
-        fadvise(&file, 0, None, Advice::DontNeed).unwrap();
-        // Without it, the probes below would start readahead that runs ahead of the reads.
-        advise_random(&file);
+        let file = write_uncached(&path, &data);
         let mut probe = [0u8; 1];
         if read_cached(&file, &mut probe, 0).unwrap().is_some() {
             eprintln!("skipped: the kernel kept the file cached after DONTNEED");
@@ -374,15 +381,10 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_chunk_partly_cached_is_read_from_the_cache_and_then_directly() {
-        use rustix::fs::{Advice, fadvise};
         let dir = disk_dir();
         let path = dir.path().join("blob");
         let data = pattern(2 * READ_CHUNK + 777);
-        std::fs::write(&path, &data).unwrap();
-        let file = File::open(&path).unwrap();
-        file.sync_all().unwrap();
-        fadvise(&file, 0, None, Advice::DontNeed).unwrap();
-        advise_random(&file);
+        let file = write_uncached(&path, &data);
         // A cached run at the start of each chunk: each is read from the cache, then the rest directly; the range
         // that starts at 100 has its direct reads begin a little before the cached part ends (a direct read starts
         // on a page boundary).
