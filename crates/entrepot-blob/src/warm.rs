@@ -57,7 +57,7 @@ impl Warmer {
 /// per call, so the file is asked for in steps; the device copies into the cache, this thread only allocates
 /// pages (about 0.15 CPU-second per GiB measured, against 1.3 for reading it through a buffer).
 ///
-/// The first pass keeps [`WARM_AHEAD`] windows of [`WARM_WINDOW`] in flight rather than asking for the whole
+/// The first pass keeps [`WARM_IN_FLIGHT`] windows of [`WARM_WINDOW`] in flight rather than asking for the whole
 /// file at once: a whole GiB of queued reads made the push's own metadata commit, whose fsync came next, wait
 /// about half a second behind them (mono pushes in the benchmark fell from 1,050 to 710 MiB/s).
 /// Readahead is best effort, and the kernel drops some of it while the device is busy (a pull right after a
@@ -79,11 +79,11 @@ fn read_through(path: &Path) -> io::Result<()> {
         Ok(asked)
     };
     let windows = len.div_ceil(WARM_WINDOW);
-    for window in 0..windows + WARM_AHEAD {
+    for window in 0..windows + WARM_IN_FLIGHT - 1 {
         if window < windows {
             ask(window * WARM_WINDOW, (window + 1) * WARM_WINDOW, false)?;
         }
-        if let Some(done) = window.checked_sub(WARM_AHEAD) {
+        if let Some(done) = window.checked_sub(WARM_IN_FLIGHT - 1) {
             // Until the window's last step is in, or long enough that it was dropped (the rounds ask again).
             let last = ((done + 1) * WARM_WINDOW).min(len) - 1;
             let last_step = last - last % WARM_STEP;
@@ -105,12 +105,12 @@ fn read_through(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// What the first pass keeps asked for (64 MiB): enough to keep the device busy and finish warming a layer
+/// What the first pass keeps asked for (80 MiB in all): enough to keep the device busy and finish warming a layer
 /// before the next push ends, little enough that an fsync queued behind it waits tens of milliseconds.
 #[cfg(target_os = "linux")]
 const WARM_WINDOW: u64 = 16 << 20;
 #[cfg(target_os = "linux")]
-const WARM_AHEAD: u64 = 4;
+const WARM_IN_FLIGHT: u64 = 5;
 /// How long (in milliseconds) the first pass waits for a window before asking for the next.
 #[cfg(target_os = "linux")]
 const WARM_WAIT_POLLS: u32 = 100;
