@@ -4,7 +4,8 @@
 # loaded or virtualised host. Documented in docs/benchmarks.md.
 #
 # Measures: this machine's limits (openssl sha256 speed, dd write with fdatasync); push of one layer of
-# SIZE_MIB (monolithic PUT, and chunked PATCH of CHUNK_MIB chunks); pull of it; manifest GET (wrk) and HEAD (ab)
+# SIZE_MIB (monolithic PUT with curl, and chunked PATCH of CHUNK_MIB chunks over one connection with
+# chunked_push.py); pull of it; manifest GET (wrk) and HEAD (ab)
 # requests per second at 16 and 64 connections; each server's peak RSS (VmHWM).
 #
 # usage: deploy/bench/container.sh            (builds the release binary first unless ENTREPOT_BIN is set)
@@ -19,7 +20,7 @@ REF_PORT=${REF_PORT:-15000}
 ENT_PORT=${ENT_PORT:-15001}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
-for tool in docker-registry wrk ab curl openssl dd sha256sum; do
+for tool in docker-registry wrk ab curl openssl dd sha256sum python3; do
     command -v "$tool" >/dev/null || { echo "missing $tool: run WITH_BENCH=1 bash deploy/dev/install-clients.sh" >&2; exit 1; }
 done
 if [[ -z "${ENTREPOT_BIN:-}" ]]; then
@@ -56,7 +57,6 @@ head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer1"
 head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer2"
 D1="sha256:$(sha256sum "$WORK/layer1" | cut -d' ' -f1)"
 D2="sha256:$(sha256sum "$WORK/layer2" | cut -d' ' -f1)"
-split -b "${CHUNK_MIB}M" -d -a 4 "$WORK/layer2" "$WORK/chunk."
 
 # The reference registry: filesystem storage, no auth, access log off.
 mkdir -p "$WORK/ref"
@@ -94,19 +94,10 @@ push_monolithic() { # port name file digest
     curl -sS -f -o /dev/null "$(auth "$1")" -H 'Expect:' -X PUT -H 'Content-Type: application/octet-stream' -T "$3" "$loc${sep}digest=$4"
 }
 
-push_chunked() { # port name digest
-    local loc start=0 size
-    loc=$(curl -sS -D - -o /dev/null "$(auth "$1")" -X POST "http://127.0.0.1:$1/v2/$2/blobs/uploads/" | location)
-    for chunk in "$WORK"/chunk.*; do
-        loc=$(absolute "$1" "$loc")
-        size=$(stat -c %s "$chunk")
-        loc=$(curl -sS -f -D - -o /dev/null "$(auth "$1")" -H 'Expect:' -X PATCH -H 'Content-Type: application/octet-stream' \
-            -H "Content-Range: $start-$((start + size - 1))" -T "$chunk" "$loc" | location)
-        start=$((start + size))
-    done
-    loc=$(absolute "$1" "$loc")
-    local sep='?'; [[ "$loc" == *\?* ]] && sep='&'
-    curl -sS -f -o /dev/null "$(auth "$1")" -X PUT "$loc${sep}digest=$3"
+push_chunked() { # port name file digest
+    local user=()
+    [[ "$1" == "$ENT_PORT" ]] && user=("bench:$TOKEN")
+    python3 "$ROOT/deploy/bench/chunked_push.py" "http://127.0.0.1:$1" "$2" "$3" "$4" "$CHUNK_MIB" "${user[@]}"
 }
 
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'; }
@@ -116,9 +107,9 @@ for port in "$REF_PORT" "$ENT_PORT"; do
     sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
     # The client's input comes from memory, as a client pushing a freshly built image reads it: otherwise this
     # virtual disk's cold-read speed (200-300 MiB/s at times) is what both pushes measure.
-    cat "$WORK/layer1" "$WORK"/chunk.* >/dev/null
+    cat "$WORK/layer1" "$WORK/layer2" >/dev/null
     t=$(timed push_monolithic "$port" bench/layer "$WORK/layer1" "$D1"); R[$port,mono]=$(mibps "$SIZE_MIB" "$t")
-    t=$(timed push_chunked "$port" bench/layer "$D2"); R[$port,chunked]=$(mibps "$SIZE_MIB" "$t")
+    t=$(timed push_chunked "$port" bench/layer "$WORK/layer2" "$D2"); R[$port,chunked]=$(mibps "$SIZE_MIB" "$t")
     R[$port,push_rss]=$(hwm_mib "$( [[ $port == "$REF_PORT" ]] && echo "$REF_PID" || echo "$ENT_PID")")
     t=$(timed curl -sS -f -o /dev/null "$(auth "$port")" "http://127.0.0.1:$port/v2/bench/layer/blobs/$D1")
     R[$port,pull]=$(mibps "$SIZE_MIB" "$t")

@@ -4,8 +4,8 @@
 //! the 2-core reference machine, against 0.7 for sha256), and the push waits for that copy. Past
 //! `direct_after` bytes the writer therefore hands the device aligned buffers itself. Direct I/O wants the
 //! file offset, the length and the memory address aligned, so the writer copies the body into one aligned
-//! buffer and carries the unaligned rest to the next batch; the last few bytes (less than [`ALIGN`]) go through
-//! the page cache when the writer finishes. Small files (metadata, manifests, most packages) never switch, so
+//! buffer, writes it each time it is full, and when it finishes writes the aligned part of what is left; the
+//! last few bytes (less than [`ALIGN`]) go through the page cache. Small files (metadata, manifests, most packages) never switch, so
 //! they stay cached for the reads that follow them.
 //!
 //! A blob written that way is not in the page cache: `warm.rs` reads it back once it is published, and reads
@@ -52,7 +52,8 @@ impl BlobWriter {
         self.direct.is_some()
     }
 
-    /// Appends `chunks`. On error the file holds a prefix of what was given, as with any failed write.
+    /// Appends `chunks`; once direct, what does not fill the aligned buffer reaches the file with the next
+    /// batch or in [`Self::finish`]. On error the file holds a prefix of what was given, as with any failed write.
     pub(crate) fn write(&mut self, chunks: &[Bytes]) -> io::Result<()> {
         let mut rest: Vec<&[u8]> = chunks.iter().map(|c| &c[..]).collect();
         let len: u64 = rest.iter().map(|c| c.len() as u64).sum();
@@ -91,12 +92,14 @@ impl BlobWriter {
                 }
             }
         }
-        self.write_direct()
+        // What does not fill the buffer waits for the next batch or for `finish`.
+        Ok(())
     }
 
     /// Writes what is carried and leaves the file buffered again, so that it can be synced, read and
     /// appended to (a later request of the same upload session) like any other.
     pub(crate) fn finish(&mut self) -> io::Result<()> {
+        self.write_direct()?;
         let Some(aligned) = self.direct.as_mut() else {
             return Ok(());
         };
@@ -174,8 +177,10 @@ fn set_direct(_: &File, on: bool) -> io::Result<()> {
     }
 }
 
-/// Size of the aligned buffer: a batch of the body fits in it whole, so each batch is one direct write.
-const BUF: usize = 2 << 20;
+/// Size of the aligned buffer, and of each direct write but the last. Each write waits for the device, so a
+/// larger one leaves the device less idle between them, and loses less when reads share it: beside a direct
+/// read, dd's 1 MiB direct writes fell from 1.2 GB/s to 704 MB/s on the dev VM, its 4 MiB ones to 1.1 GB/s.
+const BUF: usize = 4 << 20;
 
 /// A buffer whose start is [`ALIGN`]-aligned in memory, found inside a slightly larger allocation.
 struct Aligned {

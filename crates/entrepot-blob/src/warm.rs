@@ -57,9 +57,11 @@ impl Warmer {
 /// per call, so the file is asked for in steps; the device copies into the cache, this thread only allocates
 /// pages (about 0.15 CPU-second per GiB measured, against 1.3 for reading it through a buffer).
 ///
-/// The first pass keeps [`WARM_IN_FLIGHT`] windows of [`WARM_WINDOW`] in flight rather than asking for the whole
-/// file at once: a whole GiB of queued reads made the push's own metadata commit, whose fsync came next, wait
-/// about half a second behind them (mono pushes in the benchmark fell from 1,050 to 710 MiB/s).
+/// The first pass asks for one [`WARM_WINDOW`] at a time and waits for it before asking for the next, so that
+/// the device is never handed a queue of reads: the push that usually follows writes to the same device, and
+/// its writes wait behind queued reads. Five windows of 16 MiB in flight made the first request of a chunked
+/// push that followed a monolithic one take 0.4–0.8 s instead of 65 ms; one window of 2 MiB keeps pace with
+/// that push and still leaves the layer cached when it ends (`docs/benchmarks.md`, sixth session).
 /// Readahead is best effort, and the kernel drops some of it while the device is busy (a pull right after a
 /// busy push read part of its layer from the disk), so later rounds ask again for the steps a non-blocking
 /// probe finds missing.
@@ -78,21 +80,16 @@ fn read_through(path: &Path) -> io::Result<()> {
         }
         Ok(asked)
     };
-    let windows = len.div_ceil(WARM_WINDOW);
-    for window in 0..windows + WARM_IN_FLIGHT - 1 {
-        if window < windows {
-            ask(window * WARM_WINDOW, (window + 1) * WARM_WINDOW, false)?;
-        }
-        if let Some(done) = window.checked_sub(WARM_IN_FLIGHT - 1) {
-            // Until the window's last step is in, or long enough that it was dropped (the rounds ask again).
-            let last = ((done + 1) * WARM_WINDOW).min(len) - 1;
-            let last_step = last - last % WARM_STEP;
-            for _ in 0..WARM_WAIT_POLLS {
-                if cached(&file, last_step, len)? {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(1));
+    for window in (0..len).step_by(WARM_WINDOW as usize) {
+        ask(window, window + WARM_WINDOW, false)?;
+        // Until the window's last step is in, or long enough that it was dropped (the rounds ask again).
+        let last = (window + WARM_WINDOW).min(len) - 1;
+        let last_step = last - last % WARM_STEP;
+        for _ in 0..WARM_WAIT_POLLS {
+            if cached(&file, last_step, len)? {
+                break;
             }
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
     for round in 1..WARM_ROUNDS {
@@ -105,15 +102,13 @@ fn read_through(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// What the first pass keeps asked for (80 MiB in all): enough to keep the device busy and finish warming a layer
-/// before the next push ends, little enough that an fsync queued behind it waits tens of milliseconds.
+/// What the first pass asks for at a time: two steps.
 #[cfg(target_os = "linux")]
-const WARM_WINDOW: u64 = 16 << 20;
+const WARM_WINDOW: u64 = 2 * WARM_STEP;
+/// How long (in milliseconds) the first pass waits for a window before asking for the next: a window takes 2–3 ms
+/// on the dev VM, and one the kernel dropped is asked for again by the later rounds.
 #[cfg(target_os = "linux")]
-const WARM_IN_FLIGHT: u64 = 5;
-/// How long (in milliseconds) the first pass waits for a window before asking for the next.
-#[cfg(target_os = "linux")]
-const WARM_WAIT_POLLS: u32 = 100;
+const WARM_WAIT_POLLS: u32 = 20;
 
 #[cfg(not(target_os = "linux"))]
 fn read_through(path: &Path) -> io::Result<()> {
