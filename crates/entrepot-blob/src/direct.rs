@@ -5,8 +5,8 @@
 //! `direct_after` bytes the writer therefore hands the device aligned buffers itself. Direct I/O wants the
 //! file offset, the length and the memory address aligned, so the writer copies the body into one aligned
 //! buffer, writes it each time it is full, and when it finishes writes the aligned part of what is left; the
-//! last few bytes (less than [`ALIGN`]) go through the page cache. Small files (metadata, manifests, most packages) never switch, so
-//! they stay cached for the reads that follow them.
+//! last few bytes (less than [`ALIGN`]) go through the page cache. Small files (metadata, manifests, most
+//! packages) never switch, so they stay cached for the reads that follow them.
 //!
 //! A blob written that way is not in the page cache: `warm.rs` reads it back once it is published, and reads
 //! take what is not cached with direct I/O too (`read.rs`).
