@@ -92,7 +92,6 @@ impl BlobWriter {
                 }
             }
         }
-        // What does not fill the buffer waits for the next batch or for `finish`.
         Ok(())
     }
 
