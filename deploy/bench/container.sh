@@ -5,15 +5,20 @@
 #
 # Measures: this machine's limits (openssl sha256 speed, dd write with fdatasync); push of one layer of
 # SIZE_MIB (monolithic PUT with curl, and chunked PATCH of CHUNK_MIB chunks over one connection with
-# chunked_push.py); pull of it; manifest GET (wrk) and HEAD (ab)
+# chunked_push.py); pull of it, and PAUSE seconds later of the chunked one; manifest GET (wrk) and HEAD (ab)
 # requests per second at 16 and 64 connections; each server's peak RSS (VmHWM).
+# The pushes and the pull run ROUNDS times with fresh layers, the two servers taking turns to go first, and the
+# table shows each figure's median: this virtual disk's speed drifts by 2-5x within minutes, and one sample per
+# server measured the drift as much as the servers.
 #
 # usage: deploy/bench/container.sh            (builds the release binary first unless ENTREPOT_BIN is set)
-# env:   SIZE_MIB=1024 CHUNK_MIB=64 DURATION=10 REQUESTS=20000 WORKDIR=/var/tmp ENTREPOT_BIN=path
+# env:   SIZE_MIB=1024 CHUNK_MIB=64 ROUNDS=3 PAUSE=5 DURATION=10 REQUESTS=20000 WORKDIR=/var/tmp ENTREPOT_BIN=path
 set -euo pipefail
 
 SIZE_MIB=${SIZE_MIB:-1024}
 CHUNK_MIB=${CHUNK_MIB:-64}
+ROUNDS=${ROUNDS:-3}
+PAUSE=${PAUSE:-5}
 DURATION=${DURATION:-10}
 REQUESTS=${REQUESTS:-20000}
 REF_PORT=${REF_PORT:-15000}
@@ -55,11 +60,6 @@ rm -f "$WORK/dd"
 echo "   openssl sha256: $SHA MiB/s; dd write + fdatasync: $DISK MiB/s"
 LIMIT=$(( SHA < DISK ? SHA : DISK ))
 
-echo "== preparing two random layers of $SIZE_MIB MiB"
-head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer1"
-head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer2"
-D1="sha256:$(sha256sum "$WORK/layer1" | cut -d' ' -f1)"
-D2="sha256:$(sha256sum "$WORK/layer2" | cut -d' ' -f1)"
 
 # The reference registry: filesystem storage, no auth, access log off.
 mkdir -p "$WORK/ref"
@@ -106,17 +106,39 @@ push_chunked() { # port name file digest
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'; }
 
 declare -A R
-for port in "$REF_PORT" "$ENT_PORT"; do
-    sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
-    # The client's input comes from memory, as a client pushing a freshly built image reads it: otherwise this
-    # virtual disk's cold-read speed (200-300 MiB/s at times) is what both pushes measure.
-    cat "$WORK/layer1" "$WORK/layer2" >/dev/null
-    t=$(timed push_monolithic "$port" bench/layer "$WORK/layer1" "$D1"); R[$port,mono]=$(mibps "$SIZE_MIB" "$t")
-    t=$(timed push_chunked "$port" bench/layer "$WORK/layer2" "$D2"); R[$port,chunked]=$(mibps "$SIZE_MIB" "$t")
-    R[$port,push_rss]=$(hwm_mib "$( [[ $port == "$REF_PORT" ]] && echo "$REF_PID" || echo "$ENT_PID")")
-    t=$(timed curl -sS -f -o /dev/null "$(auth "$port")" "http://127.0.0.1:$port/v2/bench/layer/blobs/$D1")
-    R[$port,pull]=$(mibps "$SIZE_MIB" "$t")
+# One round: two fresh random layers; each server, after dropping the page cache, gets a monolithic push of the
+# first, a chunked push of the second, a pull of the first, and PAUSE seconds later a pull of the second. Figures
+# go to R[port,metric] as space-separated samples.
+round() {
+    local first=$1 second=$2 port t
+    head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer1"
+    head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer2"
+    D1="sha256:$(sha256sum "$WORK/layer1" | cut -d' ' -f1)"
+    D2="sha256:$(sha256sum "$WORK/layer2" | cut -d' ' -f1)"
+    for port in "$first" "$second"; do
+        sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+        # The client's input comes from memory, as a client pushing a freshly built image reads it: otherwise this
+        # virtual disk's cold-read speed (200-300 MiB/s at times) is what both pushes measure.
+        cat "$WORK/layer1" "$WORK/layer2" >/dev/null
+        t=$(timed push_monolithic "$port" bench/layer "$WORK/layer1" "$D1"); R[$port,mono]+=" $(mibps "$SIZE_MIB" "$t")"
+        t=$(timed push_chunked "$port" bench/layer "$WORK/layer2" "$D2"); R[$port,chunked]+=" $(mibps "$SIZE_MIB" "$t")"
+        t=$(timed curl -sS -f -o /dev/null "$(auth "$port")" "http://127.0.0.1:$port/v2/bench/layer/blobs/$D1")
+        R[$port,pull]+=" $(mibps "$SIZE_MIB" "$t")"
+        # The layer a deployment pulls a while after CI pushed it: memory idle for seconds costs more to touch
+        # on some virtual machines (docs/blob-store.md), and a first pull must not pay for it.
+        sleep "$PAUSE"
+        t=$(timed curl -sS -f -o /dev/null "$(auth "$port")" "http://127.0.0.1:$port/v2/bench/layer/blobs/$D2")
+        R[$port,later]+=" $(mibps "$SIZE_MIB" "$t")"
+    done
+}
+median() { tr ' ' '\n' | awk 'NF' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+for r in $(seq "$ROUNDS"); do
+    echo "== round $r of $ROUNDS: two random layers of $SIZE_MIB MiB"
+    if ((r % 2)); then round "$REF_PORT" "$ENT_PORT"; else round "$ENT_PORT" "$REF_PORT"; fi
 done
+R[$REF_PORT,push_rss]=$(hwm_mib "$REF_PID")
+R[$ENT_PORT,push_rss]=$(hwm_mib "$ENT_PID")
 
 # A small image for the manifest benchmarks; public on Entrepôt so that both are read anonymously.
 printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}' >"$WORK/config.json"
@@ -143,12 +165,21 @@ done
 R[$REF_PORT,rss]=$(hwm_mib "$REF_PID")
 R[$ENT_PORT,rss]=$(hwm_mib "$ENT_PID")
 
+label() { [[ $1 == later ]] && echo "pull ${PAUSE} s later" || echo "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo
-echo "== results ($SIZE_MIB MiB layer, chunks of $CHUNK_MIB MiB; load after: $(uptime | sed 's/.*load average: //'))"
+echo "== each round"
+for m in mono chunked pull later; do
+    for port in "$REF_PORT" "$ENT_PORT"; do
+        echo "   $(label "$m"), $([[ $port == "$REF_PORT" ]] && echo reference || echo entrepot), each round (MiB/s):${R[$port,$m]}"
+        R[$port,$m]=$(median <<<"${R[$port,$m]}")
+    done
+done
+echo
+echo "== results ($SIZE_MIB MiB layers, chunks of $CHUNK_MIB MiB, $ROUNDS rounds; load after: $(uptime | sed 's/.*load average: //'))"
 row "" "reference" "entrepot" "ratio"
-for m in mono chunked pull; do
-    row "$m (MiB/s)" "${R[$REF_PORT,$m]}" "${R[$ENT_PORT,$m]}" "$(ratio "${R[$ENT_PORT,$m]}" "${R[$REF_PORT,$m]}")"
+for m in mono chunked pull later; do
+    row "$(label "$m"), median (MiB/s)" "${R[$REF_PORT,$m]}" "${R[$ENT_PORT,$m]}" "$(ratio "${R[$ENT_PORT,$m]}" "${R[$REF_PORT,$m]}")"
 done
 for m in get16 get64 head16 head64; do
     row "manifest $m (req/s)" "${R[$REF_PORT,$m]}" "${R[$ENT_PORT,$m]}" "$(ratio "${R[$ENT_PORT,$m]}" "${R[$REF_PORT,$m]}")"
