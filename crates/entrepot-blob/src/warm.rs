@@ -5,8 +5,8 @@
 //! speed (2.3–3.4 GB/s measured on the 2-core dev VM); from the disk, even with direct reads, at the device's
 //! (1.1–2.5 GB/s there, and less while another push writes). So once such a blob is published, the [`Warmer`]
 //! asks the kernel to read it back: the device does the copy, and the push did not wait for it. The thread then
-//! touches every page it brought in (see `touch`), at the lowest CPU priority. Reads (`read.rs`) take what is cached and read the rest directly, so a pull that
-//! starts before the warming ends is not slower for it.
+//! touches every page it brought in (see `touch`), at the lowest CPU priority. Reads (`read.rs`) take what is
+//! cached and read the rest directly, so a pull that starts before the warming ends is not slower for it.
 
 use std::fs::File;
 use std::io;
@@ -109,8 +109,8 @@ fn read_through(path: &Path) -> io::Result<()> {
 /// first touch of such a page is a fault into the hypervisor: on the dev VM (Firecracker, which takes free guest
 /// memory back) the first pull of a layer warmed seconds earlier ran at 400–575 MiB/s on 2–2.8 CPU-seconds, and
 /// the next pull of the same cached pages at 2.3–2.6 GB/s on 0.4. Touching the pages here moves that cost off
-/// the pull, onto this thread at the lowest priority. Elsewhere it is a syscall per page, about 0.2 CPU-second
-/// per GiB.
+/// the pull, onto this thread at the lowest priority. Where pages are not faulted that way, it is a syscall per
+/// page: 0.22–0.23 CPU-second per GiB of pages already touched, on the same VM.
 #[cfg(target_os = "linux")]
 fn touch(file: &File, len: u64) -> io::Result<()> {
     const PAGE: u64 = 4096;
