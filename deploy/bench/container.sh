@@ -60,7 +60,6 @@ rm -f "$WORK/dd"
 echo "   openssl sha256: $SHA MiB/s; dd write + fdatasync: $DISK MiB/s"
 LIMIT=$(( SHA < DISK ? SHA : DISK ))
 
-
 # The reference registry: filesystem storage, no auth, access log off.
 mkdir -p "$WORK/ref"
 cat >"$WORK/ref.yml" <<EOF
@@ -137,8 +136,8 @@ for r in $(seq "$ROUNDS"); do
     echo "== round $r of $ROUNDS: two random layers of $SIZE_MIB MiB"
     if ((r % 2)); then round "$REF_PORT" "$ENT_PORT"; else round "$ENT_PORT" "$REF_PORT"; fi
 done
-R[$REF_PORT,push_rss]=$(hwm_mib "$REF_PID")
-R[$ENT_PORT,push_rss]=$(hwm_mib "$ENT_PID")
+R[$REF_PORT,rounds_rss]=$(hwm_mib "$REF_PID")
+R[$ENT_PORT,rounds_rss]=$(hwm_mib "$ENT_PID")
 
 # A small image for the manifest benchmarks; public on Entrepôt so that both are read anonymously.
 printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}' >"$WORK/config.json"
@@ -184,6 +183,6 @@ done
 for m in get16 get64 head16 head64; do
     row "manifest $m (req/s)" "${R[$REF_PORT,$m]}" "${R[$ENT_PORT,$m]}" "$(ratio "${R[$ENT_PORT,$m]}" "${R[$REF_PORT,$m]}")"
 done
-row "peak RSS after pushes (MiB)" "${R[$REF_PORT,push_rss]}" "${R[$ENT_PORT,push_rss]}" ""
+row "peak RSS after the rounds (MiB)" "${R[$REF_PORT,rounds_rss]}" "${R[$ENT_PORT,rounds_rss]}" ""
 row "peak RSS overall (MiB)" "${R[$REF_PORT,rss]}" "${R[$ENT_PORT,rss]}" ""
 echo "push vs machine limit (min of sha256 $SHA and disk $DISK = $LIMIT MiB/s): mono $(ratio "${R[$ENT_PORT,mono]}" "$LIMIT"), chunked $(ratio "${R[$ENT_PORT,chunked]}" "$LIMIT")"

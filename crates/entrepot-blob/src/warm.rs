@@ -113,7 +113,7 @@ fn read_through(path: &Path) -> io::Result<()> {
 /// page: 0.22–0.23 CPU-second per GiB of pages already touched, on the same VM.
 #[cfg(target_os = "linux")]
 fn touch(file: &File, len: u64) -> io::Result<()> {
-    const PAGE: u64 = 4096;
+    const PAGE: u64 = crate::direct::ALIGN as u64;
     let mut byte = [0u8; 1];
     let mut offset = 0;
     while offset < len {
