@@ -6,13 +6,16 @@
 # Measures: this machine's limits (openssl sha256 speed, dd write with fdatasync); push of one layer of
 # SIZE_MIB (monolithic PUT with curl, and chunked PATCH of CHUNK_MIB chunks over one connection with
 # chunked_push.py); pull of it, and PAUSE seconds later of the chunked one; manifest GET (wrk) and HEAD (ab)
-# requests per second at 16 and 64 connections; each server's peak RSS (VmHWM).
+# requests per second at 16 and 64 connections; each server's peak RSS (VmHWM). The same pushes also go to the
+# upload ceiling (services/entrepot/examples/upload_ceiling.rs: actix-web and a sha256 thread, storing nothing),
+# the most any push through this HTTP stack can do on this machine with these clients.
 # The pushes and the pull run ROUNDS times with fresh layers, the two servers taking turns to go first, and the
 # table shows each figure's median: this virtual disk's speed drifts by 2-5x within minutes, and one sample per
 # server measured the drift as much as the servers.
 #
-# usage: deploy/bench/container.sh            (builds the release binary first unless ENTREPOT_BIN is set)
+# usage: deploy/bench/container.sh   (builds the release binary and the ceiling unless ENTREPOT_BIN, CEILING_BIN are set)
 # env:   SIZE_MIB=1024 CHUNK_MIB=64 ROUNDS=3 PAUSE=5 DURATION=10 REQUESTS=20000 WORKDIR=/var/tmp ENTREPOT_BIN=path
+#        CEILING_BIN=path
 set -euo pipefail
 
 SIZE_MIB=${SIZE_MIB:-1024}
@@ -23,6 +26,7 @@ DURATION=${DURATION:-10}
 REQUESTS=${REQUESTS:-20000}
 REF_PORT=${REF_PORT:-15000}
 ENT_PORT=${ENT_PORT:-15001}
+CEIL_PORT=${CEIL_PORT:-15002}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 for tool in docker-registry wrk ab curl openssl dd sha256sum python3; do
@@ -34,6 +38,12 @@ PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 if [[ -z "${ENTREPOT_BIN:-}" ]]; then
     (cd "$ROOT" && cargo build --release -p entrepot >&2)
     ENTREPOT_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/entrepot"
+fi
+# A build of its own: an example brings the package's dev-dependencies, whose features must not reach the binary
+# measured above.
+if [[ -z "${CEILING_BIN:-}" ]]; then
+    (cd "$ROOT" && cargo build --release -p entrepot --example upload_ceiling >&2)
+    CEILING_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/upload_ceiling"
 fi
 
 # On disk, not tmpfs: durability is part of what is measured.
@@ -79,7 +89,9 @@ TOKEN=$("$ENTREPOT_BIN" admin --data-dir "$WORK/ent" token create bench --name b
 "$ENTREPOT_BIN" serve --data-dir "$WORK/ent" --listen "127.0.0.1:$ENT_PORT" >"$WORK/ent.log" 2>&1 &
 ENT_PID=$!
 PIDS+=("$ENT_PID")
-for port in "$REF_PORT" "$ENT_PORT"; do
+"$CEILING_BIN" "127.0.0.1:$CEIL_PORT" >"$WORK/ceiling.log" 2>&1 &
+PIDS+=("$!")
+for port in "$REF_PORT" "$ENT_PORT" "$CEIL_PORT"; do
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
 done
 
@@ -105,9 +117,16 @@ push_chunked() { # port name file digest
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'; }
 
 declare -A R
+# Drops the page cache, then reads the layers back in: the client's input comes from memory, as a client pushing a
+# freshly built image reads it; otherwise this virtual disk's cold-read speed (200-300 MiB/s at times) is what
+# every push measures.
+fresh_cache() {
+    sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+    cat "$WORK/layer1" "$WORK/layer2" >/dev/null
+}
 # One round: two fresh random layers; each server, after dropping the page cache, gets a monolithic push of the
-# first, a chunked push of the second, a pull of the first, and PAUSE seconds later a pull of the second. Figures
-# go to R[port,metric] as space-separated samples.
+# first, a chunked push of the second, a pull of the first, and PAUSE seconds later a pull of the second; the
+# ceiling then gets the same two pushes. Figures go to R[port,metric] as space-separated samples.
 round() {
     local first=$1 second=$2 port t
     head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer1"
@@ -115,10 +134,7 @@ round() {
     D1="sha256:$(sha256sum "$WORK/layer1" | cut -d' ' -f1)"
     D2="sha256:$(sha256sum "$WORK/layer2" | cut -d' ' -f1)"
     for port in "$first" "$second"; do
-        sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
-        # The client's input comes from memory, as a client pushing a freshly built image reads it: otherwise this
-        # virtual disk's cold-read speed (200-300 MiB/s at times) is what both pushes measure.
-        cat "$WORK/layer1" "$WORK/layer2" >/dev/null
+        fresh_cache
         t=$(timed push_monolithic "$port" bench/layer "$WORK/layer1" "$D1"); R[$port,mono]+=" $(mibps "$SIZE_MIB" "$t")"
         t=$(timed push_chunked "$port" bench/layer "$WORK/layer2" "$D2"); R[$port,chunked]+=" $(mibps "$SIZE_MIB" "$t")"
         t=$(timed curl -sS -f -o /dev/null "$(auth "$port")" "http://127.0.0.1:$port/v2/bench/layer/blobs/$D1")
@@ -129,6 +145,9 @@ round() {
         t=$(timed curl -sS -f -o /dev/null "$(auth "$port")" "http://127.0.0.1:$port/v2/bench/layer/blobs/$D2")
         R[$port,later]+=" $(mibps "$SIZE_MIB" "$t")"
     done
+    fresh_cache
+    t=$(timed push_monolithic "$CEIL_PORT" bench/layer "$WORK/layer1" "$D1"); R[$CEIL_PORT,mono]+=" $(mibps "$SIZE_MIB" "$t")"
+    t=$(timed push_chunked "$CEIL_PORT" bench/layer "$WORK/layer2" "$D2"); R[$CEIL_PORT,chunked]+=" $(mibps "$SIZE_MIB" "$t")"
 }
 median() { tr ' ' '\n' | awk 'NF' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -174,6 +193,10 @@ for m in mono chunked pull later; do
         R[$port,$m]=$(median <<<"${R[$port,$m]}")
     done
 done
+for m in mono chunked; do
+    echo "   $m, ceiling, each round (MiB/s):${R[$CEIL_PORT,$m]}"
+    R[$CEIL_PORT,$m]=$(median <<<"${R[$CEIL_PORT,$m]}")
+done
 echo
 echo "== results ($SIZE_MIB MiB layers, chunks of $CHUNK_MIB MiB, $ROUNDS rounds; load after: $(uptime | sed 's/.*load average: //'))"
 row "" "reference" "entrepot" "ratio"
@@ -186,3 +209,5 @@ done
 row "peak RSS after the rounds (MiB)" "${R[$REF_PORT,rounds_rss]}" "${R[$ENT_PORT,rounds_rss]}" ""
 row "peak RSS overall (MiB)" "${R[$REF_PORT,rss]}" "${R[$ENT_PORT,rss]}" ""
 echo "push vs machine limit (min of sha256 $SHA and disk $DISK = $LIMIT MiB/s): mono $(ratio "${R[$ENT_PORT,mono]}" "$LIMIT"), chunked $(ratio "${R[$ENT_PORT,chunked]}" "$LIMIT")"
+echo "upload ceiling, median (MiB/s): mono ${R[$CEIL_PORT,mono]}, chunked ${R[$CEIL_PORT,chunked]}; vs machine limit: mono $(ratio "${R[$CEIL_PORT,mono]}" "$LIMIT"), chunked $(ratio "${R[$CEIL_PORT,chunked]}" "$LIMIT")"
+echo "push vs upload ceiling: mono $(ratio "${R[$ENT_PORT,mono]}" "${R[$CEIL_PORT,mono]}"), chunked $(ratio "${R[$ENT_PORT,chunked]}" "${R[$CEIL_PORT,chunked]}")"
