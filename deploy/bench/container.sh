@@ -6,9 +6,10 @@
 # Measures: this machine's limits (openssl sha256 speed, dd write with fdatasync); push of one layer of
 # SIZE_MIB (monolithic PUT with curl, and chunked PATCH of CHUNK_MIB chunks over one connection with
 # chunked_push.py); pull of it, and PAUSE seconds later of the chunked one; manifest GET (wrk) and HEAD (ab)
-# requests per second at 16 and 64 connections; each server's peak RSS (VmHWM). The same pushes also go to the
-# upload ceiling (services/entrepot/examples/upload_ceiling.rs: actix-web and a sha256 thread, storing nothing),
-# the most any push through this HTTP stack can do on this machine with these clients.
+# requests per second at 16 and 64 connections; each server's peak RSS (VmHWM); how much of each push the disk was
+# busy (/proc/diskstats), which tells a push bounded by the disk from one bounded by the CPU. The same pushes also
+# go to the upload ceiling (services/entrepot/examples/upload_ceiling.rs: actix-web and a sha256 thread, storing
+# nothing), the most any push through this HTTP stack can do on this machine with these clients.
 # The pushes and the pull run ROUNDS times with fresh layers, the two servers taking turns to go first, and the
 # table shows each figure's median: this virtual disk's speed drifts by 2-5x within minutes, and one sample per
 # server measured the drift as much as the servers.
@@ -115,6 +116,17 @@ push_chunked() { # port name file digest
 }
 
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'; }
+# The block device under $WORK and the milliseconds it has spent with I/O in flight (/proc/diskstats, 13th field;
+# empty where the device is not listed there, as under some overlays).
+DEV=$(basename "$(df --output=source "$WORK" | tail -1)")
+io_ms() { awk -v d="$DEV" '$3 == d { print $13 }' /proc/diskstats; }
+# Runs "$@" and prints its seconds and the share of them the disk was busy (%), or "-": a push during which the
+# disk was busy nearly all the time was bounded by the disk, whatever the server did.
+timed_busy() {
+    local b0 b1 t
+    b0=$(io_ms); t=$(timed "$@"); b1=$(io_ms)
+    awk -v t="$t" -v a="$b0" -v b="$b1" 'BEGIN { if (a == "" || b == "") print t, "-"; else printf "%s %.0f\n", t, (b - a) / (t * 10) }'
+}
 
 declare -A R
 # Drops the page cache, then reads the layers back in: the client's input comes from memory, as a client pushing a
@@ -128,15 +140,17 @@ fresh_cache() {
 # first, a chunked push of the second, a pull of the first, and PAUSE seconds later a pull of the second; the
 # ceiling then gets the same two pushes. Figures go to R[port,metric] as space-separated samples.
 round() {
-    local first=$1 second=$2 port t
+    local first=$1 second=$2 port t busy out
     head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer1"
     head -c "$((SIZE_MIB * 1048576))" /dev/urandom >"$WORK/layer2"
     D1="sha256:$(sha256sum "$WORK/layer1" | cut -d' ' -f1)"
     D2="sha256:$(sha256sum "$WORK/layer2" | cut -d' ' -f1)"
     for port in "$first" "$second"; do
         fresh_cache
-        t=$(timed push_monolithic "$port" bench/layer "$WORK/layer1" "$D1"); R[$port,mono]+=" $(mibps "$SIZE_MIB" "$t")"
-        t=$(timed push_chunked "$port" bench/layer "$WORK/layer2" "$D2"); R[$port,chunked]+=" $(mibps "$SIZE_MIB" "$t")"
+        out=$(timed_busy push_monolithic "$port" bench/layer "$WORK/layer1" "$D1"); read -r t busy <<<"$out"
+        R[$port,mono]+=" $(mibps "$SIZE_MIB" "$t")"; R[$port,mono_busy]+=" $busy"
+        out=$(timed_busy push_chunked "$port" bench/layer "$WORK/layer2" "$D2"); read -r t busy <<<"$out"
+        R[$port,chunked]+=" $(mibps "$SIZE_MIB" "$t")"; R[$port,chunked_busy]+=" $busy"
         t=$(timed curl -sS -f -o /dev/null "$(auth "$port")" "http://127.0.0.1:$port/v2/bench/layer/blobs/$D1")
         R[$port,pull]+=" $(mibps "$SIZE_MIB" "$t")"
         # The layer a deployment pulls a while after CI pushed it: memory idle for seconds costs more to touch
@@ -189,7 +203,9 @@ echo
 echo "== each round"
 for m in mono chunked pull later; do
     for port in "$REF_PORT" "$ENT_PORT"; do
-        echo "   $(label "$m"), $([[ $port == "$REF_PORT" ]] && echo reference || echo entrepot), each round (MiB/s):${R[$port,$m]}"
+        busy=""
+        [[ -n "${R[$port,${m}_busy]:-}" ]] && busy="; disk busy (%):${R[$port,${m}_busy]}"
+        echo "   $(label "$m"), $([[ $port == "$REF_PORT" ]] && echo reference || echo entrepot), each round (MiB/s):${R[$port,$m]}$busy"
         R[$port,$m]=$(median <<<"${R[$port,$m]}")
     done
 done
